@@ -1,0 +1,67 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# vmig: kernel support for live migration of virtual machines.
+#
+#   make                 modules, migctl and the selftests
+#   make check           lint, builds, KUnit and kselftests in the test VM
+#   make demo            boot the test VM, load vmig and show it working
+#   make headers-check   build the modules against Debian's 6.12 headers
+#   make KDIR=/lib/modules/$(uname -r)/build modules
+#                        build against another kernel
+#
+# Without KDIR the modules build against the project's own debug test kernel,
+# which tools/testing/vm/kernel.sh builds once and caches in ~/.cache/vmig.
+VM := $(CURDIR)/tools/testing/vm
+BUILD := $(CURDIR)/build
+
+ifeq ($(KDIR),)
+kdir = $(shell $(VM)/deps.sh >&2 && $(VM)/kernel.sh build debug)
+else
+kdir = $(KDIR)
+endif
+
+all: modules tools selftests
+
+deps:
+	$(VM)/deps.sh
+
+kernel: deps
+	$(VM)/kernel.sh build debug
+
+modules:
+	$(MAKE) -C $(kdir) M=$(CURDIR) VMIG_WERROR=$(VMIG_WERROR) modules
+	mkdir -p $(BUILD)/modules
+	cp drivers/vmig/*.ko $(BUILD)/modules/
+
+modules_install:
+	$(MAKE) -C $(kdir) M=$(CURDIR) modules_install
+
+clean-modules:
+	$(MAKE) -C $(kdir) M=$(CURDIR) clean
+
+tools:
+	mkdir -p $(BUILD)/bin
+	$(MAKE) -C tools/migctl O=$(BUILD)/bin
+
+selftests:
+	mkdir -p $(BUILD)/tests
+	$(MAKE) -C selftests/vmig KBUILD=$(kdir) OUTPUT=$(BUILD)/tests
+	cp selftests/vmig/*.sh $(BUILD)/tests/
+
+check:
+	tools/testing/check.sh
+
+demo:
+	tools/testing/demo.sh $(ARGS)
+
+headers-check:
+	tools/testing/headers-check.sh
+
+clean:
+	rm -rf $(BUILD)
+	find drivers \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o \
+		-name '*.mod.c' -o -name '.*.cmd' -o -name '*.a' \) -delete
+	rm -f Module.symvers modules.order drivers/vmig/modules.order
+
+.PHONY: all deps kernel modules modules_install clean-modules tools \
+	selftests check demo headers-check clean

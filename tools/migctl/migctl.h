@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * migctl: drives vmig from userspace.
+ */
+#ifndef _MIGCTL_H
+#define _MIGCTL_H
+
+#define VMIG_DEVICE "/dev/vmig"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+struct migctl_cmd {
+	const char *name;
+	const char *usage;
+	const char *help;
+	int (*run)(int argc, char **argv);
+};
+
+/* Open /dev/vmig, explaining on stderr what to do when that fails. */
+int migctl_open_dev(void);
+
+int cmd_version(int argc, char **argv);
+
+#endif /* _MIGCTL_H */

@@ -1,0 +1,80 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make check: lint, builds, and the KUnit and kselftest suites in the debug
+# test VM. Every step adds PASS/FAIL/SKIP lines to a tally; the run ends
+# with the line "N passed, N failed" (and ", N skipped" where any) and a
+# non-zero exit status when anything failed.
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+vm=$top/tools/testing/vm
+build=${VMIG_BUILD_DIR:-$top/build}
+out=$build/check
+tally=$out/tally
+mkdir -p "$out"
+: >"$tally"
+
+pass() { echo "PASS $1" >>"$tally"; }
+fail() { echo "FAIL $1" >>"$tally"; echo "FAIL $1${2:+: $2}"; }
+
+# step NAME COMMAND...: run a command, its output in $out/NAME.log.
+step() {
+	local name=$1 log=$out/${1//\//_}.log
+	shift
+	echo "== $name"
+	if "$@" >"$log" 2>&1; then
+		pass "$name"
+	else
+		tail -n 40 "$log"
+		fail "$name" "see $log"
+	fi
+}
+
+summary() {
+	local p f s
+	p=$(grep -c '^PASS' "$tally")
+	f=$(grep -c '^FAIL' "$tally")
+	s=$(grep -c '^SKIP' "$tally")
+	echo
+	grep '^FAIL' "$tally"
+	if [ "$s" -gt 0 ]; then
+		echo "$p passed, $f failed, $s skipped"
+	else
+		echo "$p passed, $f failed"
+	fi
+	[ "$f" -eq 0 ]
+}
+
+if ! "$vm/deps.sh" || ! kbuild=$("$vm/kernel.sh" build debug) ||
+	! ksrc=$("$vm/kernel.sh" src); then
+	fail setup "could not install the dependencies or build the test kernel"
+	summary
+	exit 1
+fi
+echo "test kernel: $kbuild"
+
+c_files=$(cd "$top" && git ls-files -co --exclude-standard '*.c' '*.h')
+
+# Warnings are errors, W=1 included; then sparse over every file.
+step build/modules make -C "$top" KDIR="$kbuild" W=1 VMIG_WERROR=y modules
+# C=2 runs sparse over every file, built or not; sparse itself exits 0.
+step lint/sparse bash -c "make -C '$top' KDIR='$kbuild' C=2 modules 2>&1 |
+	tee /dev/stderr | grep -E '(warning|error):' && exit 1 || exit 0"
+step lint/checkpatch bash -c "cd '$top' && '$ksrc/scripts/checkpatch.pl' \
+	--no-tree --strict --terse --show-types --quiet -f $(echo $c_files)"
+step lint/kernel-doc bash -c "cd '$top' && '$ksrc/scripts/kernel-doc' \
+	-Wall -none include/uapi/linux/*.h drivers/vmig/*.[ch] 2>&1 |
+	tee /dev/stderr | grep -q . && exit 1 || exit 0"
+step build/tools make -C "$top" tools
+step build/selftests make -C "$top" KDIR="$kbuild" selftests
+step build/distro-headers make -C "$top" headers-check
+
+echo "== vm (debug kernel, TCG unless VMIG_ACCEL=kvm)"
+plan=$out/plan
+cat "$top"/selftests/vmig/plan >"$plan"
+"$vm/run.sh" "$kbuild" "$build" "$plan" "$out/vm"
+"$vm/collect.py" --outdir "$out/vm" --tally "$tally" \
+	--kunit-py "$ksrc/tools/testing/kunit/kunit.py"
+
+summary
