@@ -12,4 +12,9 @@
 #error "vmig supports Linux 6.12.y only"
 #endif
 
+/* Dirty bitmaps go to userspace as arrays of __u64 without conversion. */
+#ifndef CONFIG_64BIT
+#error "vmig needs a 64-bit kernel"
+#endif
+
 #endif /* _VMIG_COMPAT_H */

@@ -1,13 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * /dev/vmig: the misc device and its table-driven ioctl dispatch.
- *
- * Every ioctl takes a size-prefixed structure (see the "General ioctl
- * format" in include/uapi/linux/vmig.h). The dispatcher reads the size,
- * copies the structure in with copy_struct_from_user(), which zero-extends
- * an older caller's structure and rejects a newer caller's non-zero tail,
- * and hands a kernel copy to the handler. Handlers validate their own
- * fields and write results back with vmig_ucmd_respond().
+ * /dev/vmig: the misc device, and its ioctls that are not about one VM.
  */
 #include "vmig.h"
 
@@ -15,15 +8,6 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
-#include <linux/uaccess.h>
-
-int vmig_ucmd_respond(struct vmig_ucmd *ucmd, size_t cmd_len)
-{
-	if (copy_to_user(ucmd->ubuffer, ucmd->cmd,
-			 min_t(size_t, ucmd->user_size, cmd_len)))
-		return -EFAULT;
-	return 0;
-}
 
 static int vmig_get_api_version(struct vmig_ucmd *ucmd)
 {
@@ -39,77 +23,38 @@ static int vmig_get_api_version(struct vmig_ucmd *ucmd)
 	return vmig_ucmd_respond(ucmd, sizeof(*cmd));
 }
 
-/* Large enough for the structure of any ioctl in the table. */
-union vmig_ucmd_buffer {
-	struct vmig_api_version api_version;
+/* In command order: the KUnit suite checks it. */
+static const struct vmig_ioctl_op vmig_dev_ops[] = {
+	VMIG_IOCTL_OP(VMIG_GET_API_VERSION, vmig_get_api_version,
+		      struct vmig_api_version, features),
+	VMIG_IOCTL_OP(VMIG_VM_CREATE, vmig_vm_create,
+		      struct vmig_vm_create, __reserved),
+	VMIG_IOCTL_OP(VMIG_VM_OPEN, vmig_vm_open,
+		      struct vmig_vm_open, __reserved),
+	VMIG_IOCTL_OP(VMIG_VM_DESTROY, vmig_vm_destroy,
+		      struct vmig_vm_destroy, name),
+	VMIG_IOCTL_OP(VMIG_VM_LIST, vmig_vm_list,
+		      struct vmig_vm_list, entries),
 };
 
-#define IOCTL_OP(_ioctl, _fn, _struct, _last)				\
-	{								\
-		.size = sizeof(_struct) +				\
-			BUILD_BUG_ON_ZERO(sizeof(union vmig_ucmd_buffer) < \
-					  sizeof(_struct)),		\
-		.min_size = offsetofend(_struct, _last),		\
-		.ioctl_num = _ioctl,					\
-		.execute = _fn,						\
-	}
-
-/*
- * Indexed by _IOC_NR() - VMIG_CMD_BASE, so rows stay in command order; the
- * dispatcher compares the full number and the KUnit suite checks the order.
- */
-VISIBLE_IF_KUNIT const struct vmig_ioctl_op vmig_ioctl_ops[] = {
-	IOCTL_OP(VMIG_GET_API_VERSION, vmig_get_api_version,
-		 struct vmig_api_version, features),
+VISIBLE_IF_KUNIT const struct vmig_ioctl_table vmig_dev_ioctls = {
+	.ops = vmig_dev_ops,
+	.nr_ops = ARRAY_SIZE(vmig_dev_ops),
+	.base = VMIG_CMD_BASE,
 };
-EXPORT_SYMBOL_IF_KUNIT(vmig_ioctl_ops);
+EXPORT_SYMBOL_IF_KUNIT(vmig_dev_ioctls);
 
-#if IS_ENABLED(CONFIG_KUNIT)
-const size_t vmig_ioctl_ops_count = ARRAY_SIZE(vmig_ioctl_ops);
-EXPORT_SYMBOL_IF_KUNIT(vmig_ioctl_ops_count);
-
-const size_t vmig_ucmd_buffer_size = sizeof(union vmig_ucmd_buffer);
-EXPORT_SYMBOL_IF_KUNIT(vmig_ucmd_buffer_size);
-#endif
-
-VISIBLE_IF_KUNIT long vmig_ioctl(struct file *filp, unsigned int cmd,
-				 unsigned long arg)
+VISIBLE_IF_KUNIT long vmig_dev_ioctl(struct file *filp, unsigned int cmd,
+				     unsigned long arg)
 {
-	const struct vmig_ioctl_op *op;
-	union vmig_ucmd_buffer buf;
-	struct vmig_ucmd ucmd = {};
-	unsigned int nr;
-	int ret;
-
-	if (_IOC_TYPE(cmd) != VMIG_TYPE)
-		return -ENOTTY;
-	nr = _IOC_NR(cmd);
-	if (nr < VMIG_CMD_BASE || nr - VMIG_CMD_BASE >= ARRAY_SIZE(vmig_ioctl_ops))
-		return -ENOTTY;
-	op = &vmig_ioctl_ops[nr - VMIG_CMD_BASE];
-	if (op->ioctl_num != cmd)
-		return -ENOTTY;
-
-	ucmd.ubuffer = (void __user *)arg;
-	ret = get_user(ucmd.user_size, (u32 __user *)ucmd.ubuffer);
-	if (ret)
-		return ret;
-	if (ucmd.user_size < op->min_size)
-		return -EINVAL;
-
-	ucmd.cmd = &buf;
-	ret = copy_struct_from_user(ucmd.cmd, op->size, ucmd.ubuffer,
-				    ucmd.user_size);
-	if (ret)
-		return ret;
-	return op->execute(&ucmd);
+	return vmig_ioctl_dispatch(&vmig_dev_ioctls, NULL, cmd, arg);
 }
-EXPORT_SYMBOL_IF_KUNIT(vmig_ioctl);
+EXPORT_SYMBOL_IF_KUNIT(vmig_dev_ioctl);
 
-static const struct file_operations vmig_fops = {
+static const struct file_operations vmig_dev_fops = {
 	.owner = THIS_MODULE,
 	.open = nonseekable_open,
-	.unlocked_ioctl = vmig_ioctl,
+	.unlocked_ioctl = vmig_dev_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.llseek = noop_llseek,
 };
@@ -117,7 +62,7 @@ static const struct file_operations vmig_fops = {
 static struct miscdevice vmig_misc = {
 	.minor = MISC_DYNAMIC_MINOR,
 	.name = "vmig",
-	.fops = &vmig_fops,
+	.fops = &vmig_dev_fops,
 	.mode = 0600,
 };
 

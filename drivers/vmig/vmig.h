@@ -5,28 +5,38 @@
 #ifndef _VMIG_VMIG_H
 #define _VMIG_VMIG_H
 
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/srcu.h>
 #include <linux/types.h>
 #include <linux/vmig.h>
 
 struct file;
+struct page;
+struct vm_area_struct;
 
 /* The VMIG_FEATURE_* bits this module reports in VMIG_GET_API_VERSION. */
 #define VMIG_FEATURES 0ULL
+
+/* ioctl.c: size-prefixed ioctls, dispatched from tables. */
 
 /**
  * struct vmig_ucmd - one ioctl call in flight
  * @ubuffer: the caller's argument
  * @user_size: the caller's idea of the structure size (its first __u32)
  * @cmd: the structure, copied in and zero-extended to the kernel's size
+ * @ctx: what the file descriptor stands for: NULL for /dev/vmig, the
+ *	struct vmig_vm for a VM file descriptor
  */
 struct vmig_ucmd {
 	void __user *ubuffer;
 	u32 user_size;
 	void *cmd;
+	void *ctx;
 };
 
 /**
- * struct vmig_ioctl_op - one row of the ioctl dispatch table
+ * struct vmig_ioctl_op - one row of an ioctl dispatch table
  * @size: sizeof the structure the kernel knows
  * @min_size: the size of its first version; smaller calls get -EINVAL
  * @ioctl_num: the full ioctl number, so that stray direction or size bits
@@ -40,16 +50,138 @@ struct vmig_ioctl_op {
 	int (*execute)(struct vmig_ucmd *ucmd);
 };
 
+/**
+ * struct vmig_ioctl_table - the ioctls of one kind of file descriptor
+ * @ops: rows indexed by _IOC_NR() - @base
+ * @nr_ops: the number of rows
+ * @base: the command number of the first row
+ */
+struct vmig_ioctl_table {
+	const struct vmig_ioctl_op *ops;
+	unsigned int nr_ops;
+	unsigned int base;
+};
+
+/* Large enough for the structure of any ioctl. */
+union vmig_ucmd_buffer {
+	struct vmig_api_version api_version;
+	struct vmig_vm_create vm_create;
+	struct vmig_vm_open vm_open;
+	struct vmig_vm_destroy vm_destroy;
+	struct vmig_vm_list vm_list;
+	struct vmig_vm_info vm_info;
+	struct vmig_track_start track_start;
+	struct vmig_track_stop track_stop;
+	struct vmig_dirty_harvest dirty_harvest;
+	struct vmig_vm_stats vm_stats;
+};
+
+#define VMIG_IOCTL_OP(_ioctl, _fn, _struct, _last)			\
+	{								\
+		.size = sizeof(_struct) +				\
+			BUILD_BUG_ON_ZERO(sizeof(union vmig_ucmd_buffer) < \
+					  sizeof(_struct)),		\
+		.min_size = offsetofend(_struct, _last),		\
+		.ioctl_num = _ioctl,					\
+		.execute = _fn,						\
+	}
+
+long vmig_ioctl_dispatch(const struct vmig_ioctl_table *table, void *ctx,
+			 unsigned int cmd, unsigned long arg);
 int vmig_ucmd_respond(struct vmig_ucmd *ucmd, size_t cmd_len);
 
+/* dev.c: /dev/vmig. */
 int vmig_dev_init(void);
 void vmig_dev_uninit(void);
 
+/* vm.c: named VMs and their file descriptors. */
+
+/**
+ * struct vmig_vm - a VM: a named guest memory object
+ * @file: the VM's file; while the VM has a name, the registry holds a
+ *	reference to it. The VM is freed when the file is released, that is
+ *	once it is unnamed and no descriptor or mapping is left.
+ * @node: in the registry, sorted by name; empty once destroyed
+ * @name: NUL-padded name
+ * @nr_pages: memory size in pages
+ * @pages: the memory, NULL for a page never touched (it reads as zero)
+ * @lock: serializes tracking start, stop and harvest
+ * @srcu: faults read @track under it; harvest waits for them
+ * @track: the tracking state, NULL when not tracking
+ * @stats: per-CPU fault counters
+ * @pages_reported: harvest counter, under @lock
+ * @pinned_pages: harvest counter, under @lock
+ * @harvests: harvest counter, under @lock
+ * @harvest_ns: harvest counter, under @lock
+ */
+struct vmig_vm {
+	struct file *file;
+	struct list_head node;
+	char name[VMIG_NAME_MAX];
+	unsigned long nr_pages;
+	struct page **pages;
+	struct mutex lock; /* see above */
+	struct srcu_struct srcu;
+	struct vmig_track __rcu *track;
+	struct vmig_vm_pcpu_stats __percpu *stats;
+	u64 pages_reported;
+	u64 pinned_pages;
+	u64 harvests;
+	u64 harvest_ns;
+};
+
+/* Counters the fault path bumps, per CPU. */
+struct vmig_vm_pcpu_stats {
+	u64 write_faults;
+	u64 groups_dirtied;
+	u64 pages_present;
+};
+
+int vmig_vm_create(struct vmig_ucmd *ucmd);
+int vmig_vm_open(struct vmig_ucmd *ucmd);
+int vmig_vm_destroy(struct vmig_ucmd *ucmd);
+int vmig_vm_list(struct vmig_ucmd *ucmd);
+
+/* mem.c: the memory and its faults. */
+int vmig_mem_init(struct vmig_vm *vm);
+void vmig_mem_uninit(struct vmig_vm *vm);
+int vmig_mem_mmap(struct file *file, struct vm_area_struct *vma);
+
+/* track.c: write tracking and the dirty log. */
+
+/**
+ * struct vmig_track - the state of one tracking session
+ * @shift: log2 of the group size in pages
+ * @nr_groups: groups in the memory, the last one possibly partial
+ * @dirty: one bit per group
+ */
+struct vmig_track {
+	unsigned int shift;
+	unsigned long nr_groups;
+	unsigned long dirty[];
+};
+
+int vmig_track_start(struct vmig_ucmd *ucmd);
+int vmig_track_stop(struct vmig_ucmd *ucmd);
+int vmig_track_harvest(struct vmig_ucmd *ucmd);
+unsigned int vmig_track_group_pages(struct vmig_vm *vm);
+void vmig_track_uninit(struct vmig_vm *vm);
+
 #if IS_ENABLED(CONFIG_KUNIT)
-extern const struct vmig_ioctl_op vmig_ioctl_ops[];
-extern const size_t vmig_ioctl_ops_count;
-extern const size_t vmig_ucmd_buffer_size;
-long vmig_ioctl(struct file *filp, unsigned int cmd, unsigned long arg);
+extern const struct vmig_ioctl_table vmig_dev_ioctls;
+extern const struct vmig_ioctl_table vmig_vm_ioctls;
+long vmig_dev_ioctl(struct file *filp, unsigned int cmd, unsigned long arg);
+bool vmig_name_valid(const char *name);
+void vmig_bitmap_take(unsigned long *dst, unsigned long *src,
+		      unsigned long start, unsigned long nbits);
+void vmig_bitmap_restore(unsigned long *dst, const unsigned long *src,
+			 unsigned long start, unsigned long nbits);
+void vmig_groups_to_pages(unsigned long *pages, const unsigned long *groups,
+			  unsigned long nr_groups, unsigned int shift,
+			  unsigned long nr_pages);
+int vmig_harvest_range(unsigned long nr_pages, unsigned int shift,
+		       u64 first_page, u64 count, unsigned long *first_group,
+		       unsigned long *nr_groups);
 #endif
 
 #endif /* _VMIG_VMIG_H */

@@ -41,22 +41,32 @@ static void get_user_bytes(struct kunit *test, void *dst, unsigned long uaddr,
 	KUNIT_ASSERT_EQ(test, copy_from_user(dst, (void __user *)uaddr, len), 0);
 }
 
-static void vmig_dev_ops_table(struct kunit *test)
+static void check_table(struct kunit *test, const struct vmig_ioctl_table *t)
 {
 	size_t i;
 
-	KUNIT_ASSERT_GT(test, vmig_ioctl_ops_count, 0);
-	for (i = 0; i < vmig_ioctl_ops_count; i++) {
-		const struct vmig_ioctl_op *op = &vmig_ioctl_ops[i];
+	KUNIT_ASSERT_GT(test, t->nr_ops, 0);
+	for (i = 0; i < t->nr_ops; i++) {
+		const struct vmig_ioctl_op *op = &t->ops[i];
 
 		KUNIT_EXPECT_EQ(test, _IOC_TYPE(op->ioctl_num), VMIG_TYPE);
-		KUNIT_EXPECT_EQ(test, _IOC_NR(op->ioctl_num), VMIG_CMD_BASE + i);
+		KUNIT_EXPECT_EQ(test, _IOC_NR(op->ioctl_num), t->base + i);
+		KUNIT_EXPECT_EQ(test, _IOC_DIR(op->ioctl_num), _IOC_NONE);
 		/* Every structure starts with size and flags. */
 		KUNIT_EXPECT_GE(test, op->min_size, 2 * sizeof(u32));
 		KUNIT_EXPECT_LE(test, op->min_size, op->size);
-		KUNIT_EXPECT_LE(test, op->size, vmig_ucmd_buffer_size);
+		KUNIT_EXPECT_LE(test, op->size, sizeof(union vmig_ucmd_buffer));
 		KUNIT_EXPECT_NOT_NULL(test, op->execute);
 	}
+}
+
+static void vmig_dev_ops_table(struct kunit *test)
+{
+	check_table(test, &vmig_dev_ioctls);
+	check_table(test, &vmig_vm_ioctls);
+	/* The two tables do not overlap. */
+	KUNIT_EXPECT_LE(test, vmig_dev_ioctls.base + vmig_dev_ioctls.nr_ops,
+			vmig_vm_ioctls.base);
 }
 
 static void vmig_dev_api_version(struct kunit *test)
@@ -67,7 +77,7 @@ static void vmig_dev_api_version(struct kunit *test)
 	memset(&v.api_version, 0xa5, sizeof(v) - offsetof(typeof(v), api_version));
 	v.__reserved = 0;
 	put_user_bytes(test, u, &v, sizeof(v));
-	KUNIT_ASSERT_EQ(test, vmig_ioctl(NULL, VMIG_GET_API_VERSION, u), 0);
+	KUNIT_ASSERT_EQ(test, vmig_dev_ioctl(NULL, VMIG_GET_API_VERSION, u), 0);
 	get_user_bytes(test, &v, u, sizeof(v));
 	KUNIT_EXPECT_EQ(test, v.size, sizeof(v));
 	KUNIT_EXPECT_EQ(test, v.flags, 0);
@@ -85,7 +95,7 @@ static void vmig_dev_short_size(struct kunit *test)
 	for (size = 0; size < sizeof(v); size++) {
 		v.size = size;
 		put_user_bytes(test, u, &v, sizeof(v));
-		KUNIT_EXPECT_EQ_MSG(test, vmig_ioctl(NULL, VMIG_GET_API_VERSION, u),
+		KUNIT_EXPECT_EQ_MSG(test, vmig_dev_ioctl(NULL, VMIG_GET_API_VERSION, u),
 				    -EINVAL, "size %u", size);
 	}
 }
@@ -104,7 +114,7 @@ static void vmig_dev_long_size(struct kunit *test)
 
 	v->size = sizeof(buf);
 	put_user_bytes(test, u, buf, sizeof(buf));
-	KUNIT_ASSERT_EQ(test, vmig_ioctl(NULL, VMIG_GET_API_VERSION, u), 0);
+	KUNIT_ASSERT_EQ(test, vmig_dev_ioctl(NULL, VMIG_GET_API_VERSION, u), 0);
 	get_user_bytes(test, out, u, sizeof(out));
 	KUNIT_EXPECT_EQ(test, ((struct vmig_api_version *)out)->api_version,
 			VMIG_API_VERSION);
@@ -115,7 +125,7 @@ static void vmig_dev_long_size(struct kunit *test)
 		memset(buf + sizeof(*v), 0, sizeof(buf) - sizeof(*v));
 		buf[i] = 1;
 		put_user_bytes(test, u, buf, sizeof(buf));
-		KUNIT_EXPECT_EQ_MSG(test, vmig_ioctl(NULL, VMIG_GET_API_VERSION, u),
+		KUNIT_EXPECT_EQ_MSG(test, vmig_dev_ioctl(NULL, VMIG_GET_API_VERSION, u),
 				    -E2BIG, "byte %zu", i);
 	}
 }
@@ -129,30 +139,32 @@ static void vmig_dev_flags_and_reserved(struct kunit *test)
 	for (bit = 0; bit < 32; bit++) {
 		v.flags = 1U << bit;
 		put_user_bytes(test, u, &v, sizeof(v));
-		KUNIT_EXPECT_EQ(test, vmig_ioctl(NULL, VMIG_GET_API_VERSION, u),
+		KUNIT_EXPECT_EQ(test, vmig_dev_ioctl(NULL, VMIG_GET_API_VERSION, u),
 				-EOPNOTSUPP);
 	}
 	v.flags = 0;
 	v.__reserved = 0x80000000;
 	put_user_bytes(test, u, &v, sizeof(v));
-	KUNIT_EXPECT_EQ(test, vmig_ioctl(NULL, VMIG_GET_API_VERSION, u), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vmig_dev_ioctl(NULL, VMIG_GET_API_VERSION, u), -EINVAL);
 }
 
 static void vmig_dev_unknown_cmd(struct kunit *test)
 {
 	unsigned long u = user_pages(test);
 	struct vmig_api_version v = { .size = sizeof(v) };
-	unsigned int nr = VMIG_CMD_BASE + vmig_ioctl_ops_count;
+	unsigned int nr = VMIG_CMD_BASE + vmig_dev_ioctls.nr_ops;
 
 	put_user_bytes(test, u, &v, sizeof(v));
 	/* Past the end of the table, below its base, of another type. */
-	KUNIT_EXPECT_EQ(test, vmig_ioctl(NULL, _IO(VMIG_TYPE, nr), u), -ENOTTY);
-	KUNIT_EXPECT_EQ(test, vmig_ioctl(NULL, _IO(VMIG_TYPE, 0xff), u), -ENOTTY);
-	KUNIT_EXPECT_EQ(test, vmig_ioctl(NULL, _IO('V', VMIG_CMD_BASE), u), -ENOTTY);
+	KUNIT_EXPECT_EQ(test, vmig_dev_ioctl(NULL, _IO(VMIG_TYPE, nr), u), -ENOTTY);
+	KUNIT_EXPECT_EQ(test, vmig_dev_ioctl(NULL, _IO(VMIG_TYPE, 0xff), u), -ENOTTY);
+	KUNIT_EXPECT_EQ(test, vmig_dev_ioctl(NULL, _IO('V', VMIG_CMD_BASE), u), -ENOTTY);
+	/* A VM ioctl on /dev/vmig. */
+	KUNIT_EXPECT_EQ(test, vmig_dev_ioctl(NULL, VMIG_TRACK_STOP, u), -ENOTTY);
 	/* A known number with stray direction or size bits. */
 	nr = _IOWR(VMIG_TYPE, VMIG_CMD_BASE, struct vmig_api_version);
-	KUNIT_EXPECT_EQ(test, vmig_ioctl(NULL, nr, u), -ENOTTY);
-	KUNIT_EXPECT_EQ(test, vmig_ioctl(NULL, 0, u), -ENOTTY);
+	KUNIT_EXPECT_EQ(test, vmig_dev_ioctl(NULL, nr, u), -ENOTTY);
+	KUNIT_EXPECT_EQ(test, vmig_dev_ioctl(NULL, 0, u), -ENOTTY);
 }
 
 static void vmig_dev_bad_pointer(struct kunit *test)
@@ -161,15 +173,15 @@ static void vmig_dev_bad_pointer(struct kunit *test)
 	struct vmig_api_version v = { .size = sizeof(v) };
 	unsigned long edge = u + PAGE_SIZE - sizeof(v);
 
-	KUNIT_EXPECT_EQ(test, vmig_ioctl(NULL, VMIG_GET_API_VERSION, 0), -EFAULT);
-	KUNIT_EXPECT_EQ(test, vmig_ioctl(NULL, VMIG_GET_API_VERSION,
-					 u + PAGE_SIZE), -EFAULT);
+	KUNIT_EXPECT_EQ(test, vmig_dev_ioctl(NULL, VMIG_GET_API_VERSION, 0), -EFAULT);
+	KUNIT_EXPECT_EQ(test, vmig_dev_ioctl(NULL, VMIG_GET_API_VERSION,
+					     u + PAGE_SIZE), -EFAULT);
 	/* Right before the hole: fine. Claiming a larger size: -EFAULT. */
 	put_user_bytes(test, edge, &v, sizeof(v));
-	KUNIT_EXPECT_EQ(test, vmig_ioctl(NULL, VMIG_GET_API_VERSION, edge), 0);
+	KUNIT_EXPECT_EQ(test, vmig_dev_ioctl(NULL, VMIG_GET_API_VERSION, edge), 0);
 	v.size = sizeof(v) + 8;
 	put_user_bytes(test, edge, &v, sizeof(v));
-	KUNIT_EXPECT_EQ(test, vmig_ioctl(NULL, VMIG_GET_API_VERSION, edge), -EFAULT);
+	KUNIT_EXPECT_EQ(test, vmig_dev_ioctl(NULL, VMIG_GET_API_VERSION, edge), -EFAULT);
 }
 
 static struct kunit_case vmig_dev_cases[] = {

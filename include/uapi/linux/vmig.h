@@ -47,9 +47,24 @@
 /* Bumped on any incompatible change to this header. */
 #define VMIG_API_VERSION 1
 
+/*
+ * Command numbers. Those below VMIG_VM_CMD_BASE are ioctls of /dev/vmig;
+ * those from VMIG_VM_CMD_BASE on are ioctls of a VM file descriptor.
+ */
 enum {
 	VMIG_CMD_BASE = 0x00,
 	VMIG_CMD_GET_API_VERSION = VMIG_CMD_BASE,
+	VMIG_CMD_VM_CREATE,
+	VMIG_CMD_VM_OPEN,
+	VMIG_CMD_VM_DESTROY,
+	VMIG_CMD_VM_LIST,
+
+	VMIG_VM_CMD_BASE = 0x20,
+	VMIG_CMD_VM_GET_INFO = VMIG_VM_CMD_BASE,
+	VMIG_CMD_TRACK_START,
+	VMIG_CMD_TRACK_STOP,
+	VMIG_CMD_DIRTY_HARVEST,
+	VMIG_CMD_VM_GET_STATS,
 };
 
 /**
@@ -74,5 +89,267 @@ struct vmig_api_version {
 };
 
 #define VMIG_GET_API_VERSION _IO(VMIG_TYPE, VMIG_CMD_GET_API_VERSION)
+
+/**
+ * DOC: VMs and their memory
+ *
+ * A VM is a named memory object: guest RAM of a fixed number of pages that
+ * a VMM maps with mmap(MAP_SHARED) from the VM's file descriptor. Names are
+ * 1 to VMIG_NAME_MAX - 1 characters from [A-Za-z0-9._-], NUL-terminated
+ * and NUL-padded, unique among the VMs of the host, so that migctl can find
+ * a VM that a VMM created. Like a device-mapper device, a VM stays until it
+ * is destroyed by name (VMIG_VM_DESTROY); its memory is freed when, after
+ * that, the last file descriptor and the last mapping of it are gone.
+ *
+ * The memory reads as zeroes until written. A mapping must be MAP_SHARED
+ * and lie within the object (offset and length in whole pages); it is not
+ * inherited across fork(), cannot grow with mremap(), and cannot gain write
+ * permission with mprotect() (EACCES): map it PROT_WRITE from the start.
+ *
+ * The VM's file descriptor takes the VMIG_VM_* ioctls below, and fstat()
+ * reports the memory size.
+ */
+#define VMIG_NAME_MAX 32
+
+/* The largest VM: 64 GiB of 4 KiB pages. */
+#define VMIG_VM_MAX_PAGES (1ULL << 24)
+
+/**
+ * struct vmig_vm_create - ioctl(VMIG_VM_CREATE)
+ * @size: sizeof(struct vmig_vm_create)
+ * @flags: must be 0
+ * @nr_pages: memory size in pages, 1 to VMIG_VM_MAX_PAGES
+ * @name: the VM's name, see "VMs and their memory"
+ * @out_fd: output: a new file descriptor of the VM (O_RDWR, O_CLOEXEC)
+ * @__reserved: must be 0
+ *
+ * Creates a VM. Errors: EINVAL for a bad name or size, EEXIST when a VM of
+ * that name exists, ENOMEM, EMFILE.
+ */
+struct vmig_vm_create {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 nr_pages;
+	char name[VMIG_NAME_MAX];
+	__s32 out_fd;
+	__u32 __reserved;
+};
+
+#define VMIG_VM_CREATE _IO(VMIG_TYPE, VMIG_CMD_VM_CREATE)
+
+/**
+ * struct vmig_vm_open - ioctl(VMIG_VM_OPEN)
+ * @size: sizeof(struct vmig_vm_open)
+ * @flags: must be 0
+ * @name: the VM's name
+ * @out_fd: output: a new file descriptor of the VM (O_RDWR, O_CLOEXEC)
+ * @__reserved: must be 0
+ *
+ * Opens an existing VM by name. Errors: EINVAL for a malformed name, ENOENT
+ * when no VM has that name, EMFILE.
+ */
+struct vmig_vm_open {
+	__u32 size;
+	__u32 flags;
+	char name[VMIG_NAME_MAX];
+	__s32 out_fd;
+	__u32 __reserved;
+};
+
+#define VMIG_VM_OPEN _IO(VMIG_TYPE, VMIG_CMD_VM_OPEN)
+
+/**
+ * struct vmig_vm_destroy - ioctl(VMIG_VM_DESTROY)
+ * @size: sizeof(struct vmig_vm_destroy)
+ * @flags: must be 0
+ * @name: the VM's name
+ *
+ * Removes the VM's name: it can no longer be opened or listed, and its
+ * memory is freed once no file descriptor or mapping of it is left.
+ * Errors: EINVAL for a malformed name, ENOENT when no VM has that name.
+ */
+struct vmig_vm_destroy {
+	__u32 size;
+	__u32 flags;
+	char name[VMIG_NAME_MAX];
+};
+
+#define VMIG_VM_DESTROY _IO(VMIG_TYPE, VMIG_CMD_VM_DESTROY)
+
+/**
+ * struct vmig_vm_entry - one VM in the answer of VMIG_VM_LIST
+ * @name: the VM's name
+ * @nr_pages: its memory size in pages
+ * @group_pages: its tracking group size, 0 when not tracking
+ * @__reserved: 0
+ */
+struct vmig_vm_entry {
+	char name[VMIG_NAME_MAX];
+	__aligned_u64 nr_pages;
+	__u32 group_pages;
+	__u32 __reserved;
+};
+
+/**
+ * struct vmig_vm_list - ioctl(VMIG_VM_LIST)
+ * @size: sizeof(struct vmig_vm_list)
+ * @flags: must be 0
+ * @nr_entries: input: room in @entries, in entries; output: the number of
+ *	VMs on the host
+ * @__reserved: must be 0
+ * @entries: user pointer to an array of struct vmig_vm_entry
+ *
+ * Lists the VMs, sorted by name. When there are more than @nr_entries, the
+ * first @nr_entries are written, @nr_entries is set to the total and the
+ * call fails with EMSGSIZE: call again with more room. @entries may be 0
+ * when @nr_entries is 0, to ask for the count.
+ */
+struct vmig_vm_list {
+	__u32 size;
+	__u32 flags;
+	__u32 nr_entries;
+	__u32 __reserved;
+	__aligned_u64 entries;
+};
+
+#define VMIG_VM_LIST _IO(VMIG_TYPE, VMIG_CMD_VM_LIST)
+
+/**
+ * struct vmig_vm_info - ioctl(VMIG_VM_GET_INFO), on a VM file descriptor
+ * @size: sizeof(struct vmig_vm_info)
+ * @flags: must be 0
+ * @entry: output: the VM's name, size and tracking state
+ */
+struct vmig_vm_info {
+	__u32 size;
+	__u32 flags;
+	struct vmig_vm_entry entry;
+};
+
+#define VMIG_VM_GET_INFO _IO(VMIG_TYPE, VMIG_CMD_VM_GET_INFO)
+
+/**
+ * DOC: Write tracking
+ *
+ * While tracking runs, the VM's pages are grouped into aligned groups of
+ * ``group_pages`` pages (group g holds pages g * group_pages to
+ * (g + 1) * group_pages - 1 of the object, whatever the address they are
+ * mapped at). Every mapping of the memory is write-protected. The first
+ * write to a page of a clean group, by any means (a CPU store through any
+ * mapping, get_user_pages() for O_DIRECT or io_uring, KVM), takes one fault:
+ * vmig marks the whole group dirty and makes the group's pages writable in
+ * that mapping at once, so further writes to the group cost nothing.
+ *
+ * VMIG_DIRTY_HARVEST returns the dirty groups of a range and write-protects
+ * them again, atomically with respect to writers: every write that lands
+ * after a harvest returns is reported by a later harvest. A write that lands
+ * while the harvest runs is either reported by it, and is then visible in
+ * the memory when the harvest returns, or reported by a later one. Pages
+ * that may be pinned for DMA (folio_maybe_dma_pinned()) when a harvest runs
+ * are reported by it and stay dirty for the next one, since a device may
+ * still write them without a fault.
+ *
+ * The first harvest after VMIG_TRACK_START reports every page.
+ */
+
+/* The largest tracking group, in pages: 2 MiB of 4 KiB pages. */
+#define VMIG_GROUP_PAGES_MAX 512
+
+/**
+ * struct vmig_track_start - ioctl(VMIG_TRACK_START), on a VM file descriptor
+ * @size: sizeof(struct vmig_track_start)
+ * @flags: must be 0
+ * @group_pages: the group size in pages: a power of two, 1 to
+ *	VMIG_GROUP_PAGES_MAX
+ * @__reserved: must be 0
+ *
+ * Starts write tracking. Errors: EINVAL for a bad group size, EBUSY when
+ * tracking already runs, ENOMEM.
+ */
+struct vmig_track_start {
+	__u32 size;
+	__u32 flags;
+	__u32 group_pages;
+	__u32 __reserved;
+};
+
+#define VMIG_TRACK_START _IO(VMIG_TYPE, VMIG_CMD_TRACK_START)
+
+/**
+ * struct vmig_track_stop - ioctl(VMIG_TRACK_STOP), on a VM file descriptor
+ * @size: sizeof(struct vmig_track_stop)
+ * @flags: must be 0
+ *
+ * Stops write tracking and forgets the dirty log. Errors: ENOENT when
+ * tracking does not run.
+ */
+struct vmig_track_stop {
+	__u32 size;
+	__u32 flags;
+};
+
+#define VMIG_TRACK_STOP _IO(VMIG_TYPE, VMIG_CMD_TRACK_STOP)
+
+/* struct vmig_dirty_harvest flags */
+#define VMIG_HARVEST_GROUPS (1U << 0)
+
+/**
+ * struct vmig_dirty_harvest - ioctl(VMIG_DIRTY_HARVEST), on a VM fd
+ * @size: sizeof(struct vmig_dirty_harvest)
+ * @flags: VMIG_HARVEST_GROUPS for one bit per group, else one bit per page
+ * @first_page: the first page of the range, a multiple of the group size
+ * @nr_pages: the number of pages in the range: a multiple of the group size,
+ *	or reaching exactly the end of the memory
+ * @bitmap: user pointer to the bitmap: an array of __u64, bit i of the
+ *	range in bit (i % 64) of word i / 64, as many words as the range
+ *	needs; bits past the range in the last word are written as 0
+ * @nr_dirty: output: the number of bits set
+ *
+ * Gets and clears the dirty log of a range and write-protects what it
+ * returns (see "Write tracking"). With one bit per page, every page of a
+ * dirty group is reported. Errors: ENOENT when tracking does not run,
+ * EINVAL for a misaligned or out-of-range range, EFAULT when @bitmap
+ * cannot be written (the dirty log is then left as it was), EOPNOTSUPP for
+ * unknown @flags.
+ */
+struct vmig_dirty_harvest {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 first_page;
+	__aligned_u64 nr_pages;
+	__aligned_u64 bitmap;
+	__aligned_u64 nr_dirty;
+};
+
+#define VMIG_DIRTY_HARVEST _IO(VMIG_TYPE, VMIG_CMD_DIRTY_HARVEST)
+
+/**
+ * struct vmig_vm_stats - ioctl(VMIG_VM_GET_STATS), on a VM file descriptor
+ * @size: sizeof(struct vmig_vm_stats)
+ * @flags: must be 0
+ * @write_faults: write faults taken while tracking (each makes one group
+ *	writable in one mapping)
+ * @groups_dirtied: clean groups that a write made dirty
+ * @pages_reported: pages reported dirty by harvests
+ * @pinned_pages: pages reported because they may be pinned for DMA
+ * @harvests: harvest calls that succeeded
+ * @harvest_ns: time spent in them, in nanoseconds
+ * @pages_present: pages of memory allocated so far (the rest reads as 0)
+ *
+ * Counters since the VM was created, whether or not tracking runs now.
+ */
+struct vmig_vm_stats {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 write_faults;
+	__aligned_u64 groups_dirtied;
+	__aligned_u64 pages_reported;
+	__aligned_u64 pinned_pages;
+	__aligned_u64 harvests;
+	__aligned_u64 harvest_ns;
+	__aligned_u64 pages_present;
+};
+
+#define VMIG_VM_GET_STATS _IO(VMIG_TYPE, VMIG_CMD_VM_GET_STATS)
 
 #endif /* _UAPI_LINUX_VMIG_H */

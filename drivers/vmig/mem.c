@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Guest memory: the pages of a VM, its mappings and their faults.
+ *
+ * Mappings are VM_MIXEDMAP with ordinary refcounted pages (not VM_PFNMAP,
+ * which get_user_pages() and KVM cannot use). Since the VMA has
+ * .page_mkwrite, the core maps every PTE read-only (write-notify), and the
+ * module decides when a PTE becomes writable:
+ *
+ * - .fault (no PTE yet) maps the faulting page's whole group at once;
+ * - on a write, .fault or .page_mkwrite marks the group dirty in the
+ *   tracking bitmap, then makes every present PTE of the group writable
+ *   with apply_to_existing_page_range();
+ * - both return VM_FAULT_NOPAGE, so the core never makes a PTE writable
+ *   behind our back (and .page_mkwrite never returns 0 on a folio without
+ *   a mapping, which the core would retry forever).
+ *
+ * A no-op .map_pages keeps the faults on the per-VMA lock: without one the
+ * core retries every fault under mmap_lock.
+ *
+ * The fault path marks the bitmap and upgrades the PTEs inside an SRCU
+ * read section; the harvest clears bits, waits for the section, then
+ * write-protects: see track.c.
+ */
+#include "vmig.h"
+
+#include <linux/fs.h>
+#include <linux/gfp.h>
+#include <linux/mm.h>
+#include <linux/pgtable.h>
+#include <linux/slab.h>
+
+/* Untracked faults map 2 MiB at a time. */
+#define VMIG_UNTRACKED_SHIFT 9
+
+int vmig_mem_init(struct vmig_vm *vm)
+{
+	vm->pages = kvcalloc(vm->nr_pages, sizeof(*vm->pages),
+			     GFP_KERNEL_ACCOUNT);
+	if (!vm->pages)
+		return -ENOMEM;
+	vm->stats = alloc_percpu(struct vmig_vm_pcpu_stats);
+	if (!vm->stats) {
+		kvfree(vm->pages);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void vmig_mem_uninit(struct vmig_vm *vm)
+{
+	unsigned long i;
+
+	for (i = 0; i < vm->nr_pages; i++)
+		if (vm->pages[i])
+			put_page(vm->pages[i]);
+	kvfree(vm->pages);
+	free_percpu(vm->stats);
+}
+
+/* The page at @idx, allocated (zeroed) on first use. */
+static struct page *vmig_mem_page(struct vmig_vm *vm, unsigned long idx)
+{
+	/* Acquire: pairs with the cmpxchg_release() below. */
+	struct page *page = smp_load_acquire(&vm->pages[idx]);
+	struct page *old;
+
+	if (page)
+		return page;
+	page = alloc_page(GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT);
+	if (!page)
+		return NULL;
+	/* Release: the zeroes are visible before the pointer. */
+	old = cmpxchg_release(&vm->pages[idx], NULL, page);
+	if (old) {
+		__free_page(page);
+		return old;
+	}
+	this_cpu_inc(vm->stats->pages_present);
+	return page;
+}
+
+/* Map pages @first..@first+@nr-1 at @addr, skipping those already mapped. */
+static vm_fault_t vmig_mem_insert(struct vm_area_struct *vma,
+				  struct vmig_vm *vm, unsigned long addr,
+				  unsigned long first, unsigned long nr)
+{
+	unsigned long i, left;
+	int err;
+
+	for (i = 0; i < nr; i++)
+		if (!vmig_mem_page(vm, first + i))
+			return VM_FAULT_OOM;
+	i = 0;
+	while (i < nr) {
+		left = nr - i;
+		err = vm_insert_pages(vma, addr + (i << PAGE_SHIFT),
+				      &vm->pages[first + i], &left);
+		i = nr - left;
+		if (err == -EBUSY)
+			i++;
+		else if (err)
+			return vmf_error(err);
+	}
+	return 0;
+}
+
+static int vmig_pte_mkwrite(pte_t *ptep, unsigned long addr, void *data)
+{
+	struct vm_area_struct *vma = data;
+	pte_t old = ptep_get(ptep);
+
+	if (!pte_present(old) || pte_write(old))
+		return 0;
+	old = ptep_modify_prot_start(vma, addr, ptep);
+	/* mkdirty after mkwrite: x86 keeps a write-protected D bit apart. */
+	ptep_modify_prot_commit(vma, addr, ptep, old,
+				pte_mkdirty(pte_mkwrite_novma(pte_mkyoung(old))));
+	return 0;
+}
+
+static vm_fault_t vmig_mem_fault_group(struct vm_fault *vmf, bool write,
+				       bool insert)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct vmig_vm *vm = vma->vm_file->private_data;
+	unsigned long first, last, addr;
+	struct vmig_track *track;
+	unsigned int shift;
+	vm_fault_t ret = VM_FAULT_NOPAGE;
+	int idx;
+
+	if (unlikely(vmf->pgoff >= vm->nr_pages))
+		return VM_FAULT_SIGBUS;
+
+	idx = srcu_read_lock(&vm->srcu);
+	track = srcu_dereference(vm->track, &vm->srcu);
+	shift = track ? track->shift : VMIG_UNTRACKED_SHIFT;
+
+	/* The group, in page offsets of the object, clamped to the VMA. */
+	first = round_down(vmf->pgoff, 1UL << shift);
+	last = min(first + (1UL << shift), vm->nr_pages);
+	first = max(first, vma->vm_pgoff);
+	last = min(last, vma->vm_pgoff + vma_pages(vma));
+	addr = vma->vm_start + ((first - vma->vm_pgoff) << PAGE_SHIFT);
+
+	if (insert) {
+		ret = vmig_mem_insert(vma, vm, addr, first, last - first);
+		if (ret)
+			goto out;
+		ret = VM_FAULT_NOPAGE;
+	}
+	if (write) {
+		if (track) {
+			this_cpu_inc(vm->stats->write_faults);
+			if (!test_and_set_bit(vmf->pgoff >> shift, track->dirty))
+				this_cpu_inc(vm->stats->groups_dirtied);
+		}
+		if (apply_to_existing_page_range(vma->vm_mm, addr,
+						 (last - first) << PAGE_SHIFT,
+						 vmig_pte_mkwrite, vma))
+			ret = VM_FAULT_SIGBUS;
+	}
+out:
+	srcu_read_unlock(&vm->srcu, idx);
+	return ret;
+}
+
+static vm_fault_t vmig_mem_fault(struct vm_fault *vmf)
+{
+	return vmig_mem_fault_group(vmf, vmf->flags & FAULT_FLAG_WRITE, true);
+}
+
+static vm_fault_t vmig_mem_page_mkwrite(struct vm_fault *vmf)
+{
+	return vmig_mem_fault_group(vmf, true, false);
+}
+
+static vm_fault_t vmig_mem_map_pages(struct vm_fault *vmf, pgoff_t start,
+				     pgoff_t end)
+{
+	return 0;
+}
+
+/*
+ * mprotect() would make write-protected dirty PTEs writable without a fault
+ * (can_change_pte_writable()), and the write would go untracked.
+ */
+static int vmig_mem_mprotect(struct vm_area_struct *vma, unsigned long start,
+			     unsigned long end, unsigned long newflags)
+{
+	if ((newflags & VM_WRITE) && !(vma->vm_flags & VM_WRITE))
+		return -EACCES;
+	return 0;
+}
+
+static const struct vm_operations_struct vmig_mem_vm_ops = {
+	.fault = vmig_mem_fault,
+	.page_mkwrite = vmig_mem_page_mkwrite,
+	.map_pages = vmig_mem_map_pages,
+	.mprotect = vmig_mem_mprotect,
+};
+
+int vmig_mem_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct vmig_vm *vm = file->private_data;
+
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	if (vma->vm_pgoff >= vm->nr_pages ||
+	    vma_pages(vma) > vm->nr_pages - vma->vm_pgoff)
+		return -EINVAL;
+	/*
+	 * Not inherited by fork (a child's writable copy would go untracked),
+	 * never grown by mremap, and left out of core dumps.
+	 */
+	vm_flags_set(vma, VM_MIXEDMAP | VM_DONTEXPAND | VM_DONTDUMP |
+		     VM_DONTCOPY);
+	vma->vm_ops = &vmig_mem_vm_ops;
+	return 0;
+}

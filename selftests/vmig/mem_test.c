@@ -1,0 +1,621 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VMs, their memory and write tracking, as a VMM sees them: the lifecycle
+ * of named VMs, mmap rules, fault counts per group size, what harvests
+ * report, every rejected input, and the tracking invariant under writer
+ * threads racing with a harvester.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "libvmig.h"
+#include "kselftest_harness.h"
+
+#define PAGE 4096UL
+
+static int name_seq;
+
+static void unique_name(char *buf, size_t len)
+{
+	snprintf(buf, len, "kst-%d-%d", getpid(), name_seq++);
+}
+
+static long minflt(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_minflt;
+}
+
+static __u64 *bitmap_alloc(__u64 nbits)
+{
+	return calloc((nbits + 63) / 64, sizeof(__u64));
+}
+
+struct vm_ctx {
+	int dev;
+	int vmfd;
+	char name[VMIG_NAME_MAX];
+	__u64 nr_pages;
+	char *mem;
+};
+
+/* 0, or a reason to skip; asserts through the harness otherwise. */
+static const char *vm_ctx_setup(struct __test_metadata *_metadata,
+				struct vm_ctx *self)
+{
+	self->vmfd = -1;
+	self->mem = MAP_FAILED;
+	self->dev = vmig_open_dev();
+	if (self->dev == -ENOENT)
+		return "vmig module not loaded";
+	ASSERT_LE(0, self->dev);
+	unique_name(self->name, sizeof(self->name));
+	self->nr_pages = 4096;
+	self->vmfd = vmig_vm_create(self->dev, self->name, self->nr_pages);
+	ASSERT_LE(0, self->vmfd);
+	self->mem = mmap(NULL, self->nr_pages * PAGE, PROT_READ | PROT_WRITE,
+			 MAP_SHARED, self->vmfd, 0);
+	ASSERT_NE(MAP_FAILED, self->mem);
+	return NULL;
+}
+
+static void vm_ctx_teardown(struct __test_metadata *_metadata,
+			    struct vm_ctx *self)
+{
+	if (self->mem != MAP_FAILED)
+		munmap(self->mem, self->nr_pages * PAGE);
+	if (self->vmfd >= 0) {
+		close(self->vmfd);
+		EXPECT_EQ(0, vmig_vm_destroy(self->dev, self->name));
+	}
+	if (self->dev >= 0)
+		close(self->dev);
+}
+
+/* VMs, their memory, and input checks. */
+FIXTURE(vm) {
+	struct vm_ctx c;
+};
+
+FIXTURE_SETUP(vm)
+{
+	const char *skip = vm_ctx_setup(_metadata, &self->c);
+
+	if (skip)
+		SKIP(return, "%s", skip);
+}
+
+FIXTURE_TEARDOWN(vm)
+{
+	vm_ctx_teardown(_metadata, &self->c);
+}
+
+/* Tracking, once per group size. */
+FIXTURE(track) {
+	struct vm_ctx c;
+};
+
+FIXTURE_VARIANT(track)
+{
+	__u32 group_pages;
+};
+
+FIXTURE_VARIANT_ADD(track, g1) { .group_pages = 1 };
+FIXTURE_VARIANT_ADD(track, g16) { .group_pages = 16 };
+FIXTURE_VARIANT_ADD(track, g64) { .group_pages = 64 };
+FIXTURE_VARIANT_ADD(track, g512) { .group_pages = 512 };
+
+FIXTURE_SETUP(track)
+{
+	const char *skip = vm_ctx_setup(_metadata, &self->c);
+
+	if (skip)
+		SKIP(return, "%s", skip);
+}
+
+FIXTURE_TEARDOWN(track)
+{
+	vm_ctx_teardown(_metadata, &self->c);
+}
+
+static int find_vm(int dev, const char *name, struct vmig_vm_entry *out)
+{
+	struct vmig_vm_entry *e;
+	int n, i, found = 0;
+
+	n = vmig_vm_list(dev, &e);
+	if (n < 0)
+		return n;
+	for (i = 0; i < n; i++) {
+		if (!strcmp(e[i].name, name)) {
+			if (out)
+				*out = e[i];
+			found = 1;
+		}
+		/* Sorted by name. */
+		if (i && strcmp(e[i - 1].name, e[i].name) >= 0)
+			found = -EINVAL;
+	}
+	free(e);
+	return found;
+}
+
+TEST_F(vm, lifecycle)
+{
+	struct vmig_vm_entry entry;
+	struct stat st;
+	char *other;
+	int fd2;
+
+	ASSERT_EQ(1, find_vm(self->c.dev, self->c.name, &entry));
+	EXPECT_EQ(self->c.nr_pages, entry.nr_pages);
+	EXPECT_EQ(0, entry.group_pages);
+	ASSERT_EQ(0, fstat(self->c.vmfd, &st));
+	EXPECT_EQ(self->c.nr_pages * PAGE, st.st_size);
+
+	/* A second descriptor, by name, sees the same memory. */
+	fd2 = vmig_vm_open(self->c.dev, self->c.name);
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, vmig_vm_info(fd2, &entry));
+	EXPECT_STREQ(self->c.name, entry.name);
+	other = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd2,
+		     7 * PAGE);
+	ASSERT_NE(MAP_FAILED, other);
+	memcpy(self->c.mem + 7 * PAGE + 100, "hello", 6);
+	EXPECT_STREQ("hello", other + 100);
+	close(fd2);
+
+	EXPECT_EQ(-EEXIST, vmig_vm_create(self->c.dev, self->c.name, 1));
+
+	/* Destroyed: gone from the list, the memory lives on while mapped. */
+	ASSERT_EQ(0, vmig_vm_destroy(self->c.dev, self->c.name));
+	EXPECT_EQ(0, find_vm(self->c.dev, self->c.name, NULL));
+	EXPECT_EQ(-ENOENT, vmig_vm_open(self->c.dev, self->c.name));
+	EXPECT_EQ(-ENOENT, vmig_vm_destroy(self->c.dev, self->c.name));
+	EXPECT_STREQ("hello", other + 100);
+	munmap(other, PAGE);
+	/* The name is free again. */
+	fd2 = vmig_vm_create(self->c.dev, self->c.name, 1);
+	ASSERT_LE(0, fd2);
+	close(fd2);
+}
+
+TEST_F(vm, bad_create)
+{
+	struct vmig_vm_create c = { .size = sizeof(c), .nr_pages = 1 };
+	char n[VMIG_NAME_MAX];
+
+	EXPECT_EQ(-EINVAL, vmig_vm_create(self->c.dev, "zero", 0));
+	EXPECT_EQ(-EINVAL, vmig_vm_create(self->c.dev, "huge",
+					  VMIG_VM_MAX_PAGES + 1));
+	EXPECT_EQ(-EINVAL, vmig_vm_create(self->c.dev, "", 1));
+	EXPECT_EQ(-EINVAL, vmig_vm_create(self->c.dev, "a/b", 1));
+	EXPECT_EQ(-EINVAL, vmig_vm_create(self->c.dev, "a b", 1));
+	EXPECT_EQ(-EINVAL, vmig_vm_open(self->c.dev, ""));
+	EXPECT_EQ(-EINVAL, vmig_vm_destroy(self->c.dev, "x y"));
+
+	/* No NUL, or garbage after it. */
+	memset(c.name, 'a', sizeof(c.name));
+	EXPECT_EQ(-EINVAL, vmig_ioctl(self->c.dev, VMIG_VM_CREATE, &c));
+	memset(c.name, 0, sizeof(c.name));
+	c.name[0] = 'a';
+	c.name[9] = 'b';
+	EXPECT_EQ(-EINVAL, vmig_ioctl(self->c.dev, VMIG_VM_CREATE, &c));
+
+	unique_name(n, sizeof(n));
+	memcpy(c.name, n, sizeof(n));
+	c.flags = 1;
+	EXPECT_EQ(-EOPNOTSUPP, vmig_ioctl(self->c.dev, VMIG_VM_CREATE, &c));
+	c.flags = 0;
+	c.__reserved = 1;
+	EXPECT_EQ(-EINVAL, vmig_ioctl(self->c.dev, VMIG_VM_CREATE, &c));
+	/* Nothing was created by any of these. */
+	EXPECT_EQ(0, find_vm(self->c.dev, n, NULL));
+}
+
+TEST_F(vm, list_buffer)
+{
+	struct vmig_vm_list l = { .size = sizeof(l) };
+	struct vmig_vm_entry e[1];
+	char name2[VMIG_NAME_MAX];
+	int fd2;
+
+	unique_name(name2, sizeof(name2));
+	fd2 = vmig_vm_create(self->c.dev, name2, 3);
+	ASSERT_LE(0, fd2);
+
+	/* Count only. */
+	ASSERT_EQ(-EMSGSIZE, vmig_ioctl(self->c.dev, VMIG_VM_LIST, &l));
+	EXPECT_LE(2, l.nr_entries);
+	/* Too small: the first entry, the total, EMSGSIZE. */
+	l.nr_entries = 1;
+	l.entries = (uintptr_t)e;
+	EXPECT_EQ(-EMSGSIZE, vmig_ioctl(self->c.dev, VMIG_VM_LIST, &l));
+	EXPECT_LE(2, l.nr_entries);
+	EXPECT_NE(0, e[0].name[0]);
+	/* A bad pointer. */
+	l.nr_entries = 10;
+	l.entries = 8;
+	EXPECT_EQ(-EFAULT, vmig_ioctl(self->c.dev, VMIG_VM_LIST, &l));
+	l.entries = 0;
+	l.__reserved = 1;
+	EXPECT_EQ(-EINVAL, vmig_ioctl(self->c.dev, VMIG_VM_LIST, &l));
+
+	close(fd2);
+	EXPECT_EQ(0, vmig_vm_destroy(self->c.dev, name2));
+}
+
+TEST_F(vm, zeroed)
+{
+	__u64 i;
+	size_t j;
+
+	for (i = 0; i < self->c.nr_pages; i++)
+		for (j = 0; j < PAGE; j += 512)
+			ASSERT_EQ(0, self->c.mem[i * PAGE + j]);
+}
+
+TEST_F(vm, mmap_rules)
+{
+	__u64 n = self->c.nr_pages;
+	char *p;
+
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE, self->c.vmfd, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, PAGE, PROT_READ, MAP_SHARED,
+				   self->c.vmfd, n * PAGE));
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, 2 * PAGE, PROT_READ, MAP_SHARED,
+				   self->c.vmfd, (n - 1) * PAGE));
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, (n + 1) * PAGE, PROT_READ, MAP_SHARED,
+				   self->c.vmfd, 0));
+
+	/* The last page, at its offset. */
+	self->c.mem[(n - 1) * PAGE] = 42;
+	p = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, self->c.vmfd, (n - 1) * PAGE);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(42, p[0]);
+	/* It cannot become writable, nor grow. */
+	EXPECT_EQ(-1, mprotect(p, PAGE, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(EACCES, errno);
+	EXPECT_EQ(MAP_FAILED, mremap(p, PAGE, 2 * PAGE, 0));
+	munmap(p, PAGE);
+
+	/* Dropping write permission is fine; taking it back is not. */
+	ASSERT_EQ(0, mprotect(self->c.mem, PAGE, PROT_READ));
+	EXPECT_EQ(-1, mprotect(self->c.mem, PAGE, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(EACCES, errno);
+}
+
+/* A child does not inherit the mapping: touching it kills the child. */
+TEST_F(vm, fork_not_inherited)
+{
+	int status;
+	pid_t pid;
+
+	self->c.mem[0] = 1;
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		self->c.mem[0] = 2;
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFSIGNALED(status));
+	EXPECT_EQ(SIGSEGV, WTERMSIG(status));
+	EXPECT_EQ(1, self->c.mem[0]);
+}
+
+TEST_F(vm, track_bad_input)
+{
+	struct vmig_dirty_harvest h = { .size = sizeof(h) };
+	struct vmig_track_start t = { .size = sizeof(t), .group_pages = 1 };
+	__u64 *bm = bitmap_alloc(self->c.nr_pages);
+	__u64 g;
+
+	/* Not tracking. */
+	EXPECT_EQ(-ENOENT, vmig_track_stop(self->c.vmfd));
+	EXPECT_EQ(-ENOENT, vmig_harvest(self->c.vmfd, 0, 1, 0, bm));
+
+	EXPECT_EQ(-EINVAL, vmig_track_start(self->c.vmfd, 0));
+	EXPECT_EQ(-EINVAL, vmig_track_start(self->c.vmfd, 3));
+	EXPECT_EQ(-EINVAL, vmig_track_start(self->c.vmfd, 1024));
+	EXPECT_EQ(-EINVAL, vmig_track_start(self->c.vmfd, 1U << 31));
+	t.flags = 2;
+	EXPECT_EQ(-EOPNOTSUPP, vmig_ioctl(self->c.vmfd, VMIG_TRACK_START, &t));
+	t.flags = 0;
+	t.__reserved = 1;
+	EXPECT_EQ(-EINVAL, vmig_ioctl(self->c.vmfd, VMIG_TRACK_START, &t));
+
+	ASSERT_EQ(0, vmig_track_start(self->c.vmfd, 64));
+	EXPECT_EQ(-EBUSY, vmig_track_start(self->c.vmfd, 64));
+
+	/* Ranges: misaligned, short, empty, outside, overflowing. */
+	EXPECT_EQ(-EINVAL, vmig_harvest(self->c.vmfd, 1, 64, 0, bm));
+	EXPECT_EQ(-EINVAL, vmig_harvest(self->c.vmfd, 0, 63, 0, bm));
+	EXPECT_EQ(-EINVAL, vmig_harvest(self->c.vmfd, 0, 0, 0, bm));
+	EXPECT_EQ(-EINVAL, vmig_harvest(self->c.vmfd, self->c.nr_pages, 64, 0, bm));
+	EXPECT_EQ(-EINVAL, vmig_harvest(self->c.vmfd, 64, ~0ULL - 63, 0, bm));
+	EXPECT_EQ(-EINVAL, vmig_harvest(self->c.vmfd, 0, self->c.nr_pages + 64,
+					0, bm));
+	EXPECT_EQ(-EOPNOTSUPP, vmig_harvest(self->c.vmfd, 0, 64, 1U << 5, bm));
+	h.first_page = 0;
+	h.nr_pages = 64;
+	h.bitmap = (uintptr_t)bm;
+	h.size = 8;
+	EXPECT_EQ(-EINVAL, vmig_ioctl(self->c.vmfd, VMIG_DIRTY_HARVEST, &h));
+
+	/* A bitmap that cannot be written leaves the log as it was. */
+	EXPECT_EQ(-EFAULT, vmig_harvest(self->c.vmfd, 0, self->c.nr_pages, 0,
+					(__u64 *)8));
+	ASSERT_EQ(self->c.nr_pages,
+		  vmig_harvest(self->c.vmfd, 0, self->c.nr_pages, 0, bm));
+	EXPECT_EQ(0, vmig_harvest(self->c.vmfd, 0, self->c.nr_pages, 0, bm));
+	self->c.mem[130 * PAGE] = 1;
+	EXPECT_EQ(-EFAULT, vmig_harvest(self->c.vmfd, 0, self->c.nr_pages,
+					VMIG_HARVEST_GROUPS, (__u64 *)8));
+	ASSERT_EQ(1, vmig_harvest(self->c.vmfd, 0, self->c.nr_pages,
+				  VMIG_HARVEST_GROUPS, bm));
+	for (g = 0; g < self->c.nr_pages / 64; g++)
+		EXPECT_EQ(g == 2, vmig_test_bit(bm, g));
+
+	/* VM ioctls on /dev/vmig and the reverse are not ioctls there. */
+	EXPECT_EQ(-ENOTTY, vmig_ioctl(self->c.dev, VMIG_TRACK_STOP, &h));
+	EXPECT_EQ(-ENOTTY, vmig_ioctl(self->c.vmfd, VMIG_VM_LIST, &h));
+
+	EXPECT_EQ(0, vmig_track_stop(self->c.vmfd));
+	EXPECT_EQ(-ENOENT, vmig_track_stop(self->c.vmfd));
+	free(bm);
+}
+
+/*
+ * Sequential writes over N pages take exactly N / G tracked faults, both on
+ * pages never mapped and on pages write-protected by a harvest; reads after
+ * a harvest take no fault at all; a harvest reports exactly what was
+ * written, rounded out to groups.
+ */
+TEST_F(track, fault_counts)
+{
+	__u64 n = self->c.nr_pages, g = variant->group_pages, i, bit;
+	__u64 *bm = bitmap_alloc(n);
+	struct vmig_vm_stats s0, s1;
+	struct vmig_vm_entry entry;
+	char sink = 0;
+	long f0;
+	int pass;
+
+	ASSERT_EQ(0, vmig_track_start(self->c.vmfd, g));
+	ASSERT_EQ(0, vmig_vm_info(self->c.vmfd, &entry));
+	EXPECT_EQ(g, entry.group_pages);
+	/* The first harvest reports everything. */
+	ASSERT_EQ(n, vmig_harvest(self->c.vmfd, 0, n, 0, bm));
+	ASSERT_EQ(n / g, vmig_harvest(self->c.vmfd, 0, n, VMIG_HARVEST_GROUPS,
+				      bm) + n / g);
+
+	for (pass = 0; pass < 2; pass++) {
+		ASSERT_EQ(0, vmig_vm_stats(self->c.vmfd, &s0));
+		f0 = minflt();
+		for (i = 0; i < n; i++)
+			self->c.mem[i * PAGE + pass] = 1;
+		ASSERT_EQ(0, vmig_vm_stats(self->c.vmfd, &s1));
+		EXPECT_EQ(n / g, s1.write_faults - s0.write_faults);
+		EXPECT_EQ(n / g, s1.groups_dirtied - s0.groups_dirtied);
+		EXPECT_GE(n / g + 8, minflt() - f0);
+		ASSERT_EQ(n, vmig_harvest(self->c.vmfd, 0, n, 0, bm));
+		/* Write-protected again: reading costs nothing. */
+		f0 = minflt();
+		for (i = 0; i < n; i++)
+			sink ^= __atomic_load_n(&self->c.mem[i * PAGE],
+						__ATOMIC_RELAXED);
+		EXPECT_EQ(0, sink & 0xfe);
+		EXPECT_GE(8, minflt() - f0);
+		EXPECT_EQ(0, vmig_harvest(self->c.vmfd, 0, n, 0, bm));
+	}
+
+	/* One write: its group, and only it, in both granularities. */
+	self->c.mem[1000 * PAGE + 5] = 3;
+	ASSERT_EQ(1, vmig_harvest(self->c.vmfd, 0, n, VMIG_HARVEST_GROUPS, bm));
+	EXPECT_EQ(1, vmig_test_bit(bm, 1000 / g));
+	self->c.mem[1000 * PAGE + 5] = 4;
+	ASSERT_EQ(g, vmig_harvest(self->c.vmfd, 0, n, 0, bm));
+	for (bit = 0; bit < n; bit++)
+		ASSERT_EQ(bit / g == 1000 / g, vmig_test_bit(bm, bit));
+
+	/* Harvesting a range leaves the rest of the log alone. */
+	self->c.mem[0] = 5;
+	self->c.mem[(n - 1) * PAGE] = 5;
+	ASSERT_EQ(g, vmig_harvest(self->c.vmfd, 0, g, 0, bm));
+	ASSERT_EQ(1, vmig_harvest(self->c.vmfd, 0, n, VMIG_HARVEST_GROUPS, bm));
+	EXPECT_EQ(1, vmig_test_bit(bm, (n - 1) / g));
+
+	EXPECT_EQ(0, vmig_track_stop(self->c.vmfd));
+	free(bm);
+}
+
+/* Random writes: reported pages cover the written ones, within G times. */
+TEST_F(track, random_amplification)
+{
+	__u64 n = self->c.nr_pages, g = variant->group_pages, i, p;
+	__u64 *bm = bitmap_alloc(n), *want = bitmap_alloc(n);
+	__s64 reported;
+	__u64 written = 0;
+
+	srand(42);
+	ASSERT_EQ(0, vmig_track_start(self->c.vmfd, g));
+	ASSERT_EQ(n, vmig_harvest(self->c.vmfd, 0, n, 0, bm));
+	for (i = 0; i < 200; i++) {
+		p = rand() % n;
+		self->c.mem[p * PAGE + 17] = 9;
+		if (!vmig_test_bit(want, p))
+			written++;
+		want[p / 64] |= 1ULL << (p % 64);
+	}
+	reported = vmig_harvest(self->c.vmfd, 0, n, 0, bm);
+	ASSERT_LE(0, reported);
+	EXPECT_LE(written, reported);
+	EXPECT_GE(written * g, reported);
+	for (p = 0; p < n; p++) {
+		if (vmig_test_bit(want, p))
+			ASSERT_TRUE(vmig_test_bit(bm, p));
+		/* A reported page shares a group with a written one. */
+		if (vmig_test_bit(bm, p)) {
+			__u64 first = p / g * g, q, hit = 0;
+
+			for (q = first; q < first + g && q < n; q++)
+				hit |= vmig_test_bit(want, q);
+			ASSERT_TRUE(hit);
+		}
+	}
+	EXPECT_EQ(0, vmig_track_stop(self->c.vmfd));
+	free(bm);
+	free(want);
+}
+
+/* A moved mapping is still tracked. */
+TEST_F(track, mremap_move)
+{
+	__u64 n = self->c.nr_pages, *bm = bitmap_alloc(n);
+	char *moved, *hole;
+
+	ASSERT_EQ(0, vmig_track_start(self->c.vmfd, variant->group_pages));
+	ASSERT_EQ(n, vmig_harvest(self->c.vmfd, 0, n, 0, bm));
+	self->c.mem[0] = 1;
+	hole = mmap(NULL, n * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+		    -1, 0);
+	ASSERT_NE(MAP_FAILED, hole);
+	moved = mremap(self->c.mem, n * PAGE, n * PAGE,
+		       MREMAP_MAYMOVE | MREMAP_FIXED, hole);
+	ASSERT_NE(MAP_FAILED, moved);
+	self->c.mem = moved;
+	ASSERT_LE(1, vmig_harvest(self->c.vmfd, 0, n, 0, bm));
+	EXPECT_TRUE(vmig_test_bit(bm, 0));
+	moved[77 * PAGE] = 1;
+	ASSERT_LE(1, vmig_harvest(self->c.vmfd, 0, n, 0, bm));
+	EXPECT_TRUE(vmig_test_bit(bm, 77));
+	EXPECT_FALSE(vmig_test_bit(bm, 0) && variant->group_pages < 64);
+	EXPECT_EQ(0, vmig_track_stop(self->c.vmfd));
+	free(bm);
+}
+
+/*
+ * The invariant: copying, after every harvest, the pages it reported into a
+ * shadow yields the memory exactly, while writer threads keep writing
+ * through two mappings with sequential, random and hot-set patterns.
+ */
+struct race {
+	char *map[2];
+	__u64 nr_pages;
+	atomic_bool stop;
+	atomic_uint_fast64_t gen;
+	int pattern;
+};
+
+struct writer {
+	struct race *r;
+	int id;
+};
+
+static void *writer_fn(void *arg)
+{
+	struct writer *w = arg;
+	struct race *r = w->r;
+	unsigned int seed = 1234 + w->id;
+	__u64 p = w->id * 97, n = r->nr_pages;
+
+	while (!atomic_load(&r->stop)) {
+		__u64 gen = atomic_fetch_add(&r->gen, 1);
+		int k;
+
+		for (k = 0; k < 64; k++) {
+			switch ((k + w->id) % 3) {
+			case 0:
+				p = (p + 1) % n;
+				break;
+			case 1:
+				p = rand_r(&seed) % n;
+				break;
+			default:
+				p = rand_r(&seed) % 32;
+				break;
+			}
+			__atomic_store_n((__u64 *)(r->map[w->id % 2] + p * PAGE +
+						   (rand_r(&seed) % 512) * 8),
+					 gen, __ATOMIC_RELAXED);
+		}
+	}
+	return NULL;
+}
+
+static int harvest_copy(int vmfd, const char *mem, char *shadow, __u64 n,
+			__u64 *bm)
+{
+	__s64 got = vmig_harvest(vmfd, 0, n, 0, bm);
+	__u64 p;
+
+	if (got < 0)
+		return got;
+	for (p = 0; p < n; p++)
+		if (vmig_test_bit(bm, p))
+			memcpy(shadow + p * PAGE, mem + p * PAGE, PAGE);
+	return 0;
+}
+
+TEST_F_TIMEOUT(track, race_invariant, 120)
+{
+	__u64 n = self->c.nr_pages, p, bad = 0, *bm = bitmap_alloc(n);
+	struct race r = { .nr_pages = n };
+	struct writer w[3];
+	pthread_t th[3];
+	struct timespec t0, t;
+	char *shadow;
+	int i, rounds = 0;
+
+	shadow = calloc(n, PAGE);
+	ASSERT_NE(NULL, shadow);
+	r.map[0] = self->c.mem;
+	r.map[1] = mmap(NULL, n * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
+			self->c.vmfd, 0);
+	ASSERT_NE(MAP_FAILED, r.map[1]);
+
+	ASSERT_EQ(0, vmig_track_start(self->c.vmfd, variant->group_pages));
+	for (i = 0; i < 3; i++) {
+		w[i].r = &r;
+		w[i].id = i;
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, writer_fn, &w[i]));
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		ASSERT_EQ(0, harvest_copy(self->c.vmfd, self->c.mem, shadow, n, bm));
+		rounds++;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while (rounds < 20 || t.tv_sec - t0.tv_sec < 2);
+	atomic_store(&r.stop, true);
+	for (i = 0; i < 3; i++)
+		pthread_join(th[i], NULL);
+	/* The pause: one last harvest, and the shadow must be the memory. */
+	ASSERT_EQ(0, harvest_copy(self->c.vmfd, self->c.mem, shadow, n, bm));
+	for (p = 0; p < n; p++)
+		if (memcmp(shadow + p * PAGE, self->c.mem + p * PAGE, PAGE))
+			bad++;
+	TH_LOG("%d harvests, %llu writes, %llu pages differ", rounds,
+	       (unsigned long long)atomic_load(&r.gen),
+	       (unsigned long long)bad);
+	EXPECT_EQ(0, bad);
+	EXPECT_LT(1000, atomic_load(&r.gen));
+	EXPECT_EQ(0, vmig_track_stop(self->c.vmfd));
+	munmap(r.map[1], n * PAGE);
+	free(shadow);
+	free(bm);
+}
+
+TEST_HARNESS_MAIN
