@@ -87,8 +87,7 @@ static int vmig_vm_get_stats(struct vmig_ucmd *ucmd)
 
 	if (cmd->flags)
 		return -EOPNOTSUPP;
-	memset(&cmd->write_faults, 0,
-	       sizeof(*cmd) - offsetof(struct vmig_vm_stats, write_faults));
+	memset_after(cmd, 0, flags);
 	for_each_possible_cpu(cpu) {
 		struct vmig_vm_pcpu_stats *s = per_cpu_ptr(vm->stats, cpu);
 

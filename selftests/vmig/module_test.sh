@@ -9,25 +9,7 @@
 # kernel's extra/ directory, where 'make modules_install' puts it).
 
 moddir=${VMIG_MODULES:-/lib/modules/$(uname -r)/extra}
-n=0
-failed=0
-
-result() {
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n $2"
-	else
-		echo "not ok $n $2"
-		failed=$((failed + 1))
-	fi
-}
-
-check() {
-	desc=$1
-	shift
-	"$@"
-	result $? "$desc"
-}
+. "$(dirname "$0")/tap.sh"
 
 loaded() { [ -d /sys/module/vmig ]; }
 no_node() { [ ! -e /dev/vmig ]; }

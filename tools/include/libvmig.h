@@ -136,9 +136,8 @@ static inline int vmig_track_stop(int vmfd)
  * or a group with VMIG_HARVEST_GROUPS in @flags); returns the number of
  * bits set.
  */
-static inline __s64 vmig_harvest(int vmfd, __u64 first_page,
-				   __u64 nr_pages, __u32 flags,
-				   __u64 *bitmap)
+static inline __s64 vmig_harvest(int vmfd, __u64 first_page, __u64 nr_pages,
+				 __u32 flags, __u64 *bitmap)
 {
 	struct vmig_dirty_harvest h = {
 		.size = sizeof(h),

@@ -15,6 +15,9 @@
 static const struct migctl_cmd commands[] = {
 	{ "version", "", "print the tool's and the module's versions",
 	  cmd_version },
+	{ "vm", "list|create|destroy|stats", "manage VMs", cmd_vm },
+	{ "track", "NAME [options]", "track a VM's writes and show the dirty rate",
+	  cmd_track },
 };
 
 int migctl_open_dev(void)
@@ -39,7 +42,7 @@ static void print_usage(FILE *f)
 
 	fprintf(f, "usage: migctl COMMAND [ARGS]\n\ncommands:\n");
 	for (i = 0; i < ARRAY_SIZE(commands); i++)
-		fprintf(f, "  %-10s %-20s %s\n", commands[i].name,
+		fprintf(f, "  %-8s %-28s %s\n", commands[i].name,
 			commands[i].usage, commands[i].help);
 }
 

@@ -5,6 +5,8 @@
 #ifndef _MIGCTL_H
 #define _MIGCTL_H
 
+#include <stddef.h>
+
 #define VMIG_DEVICE "/dev/vmig"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -19,6 +21,13 @@ struct migctl_cmd {
 /* Open /dev/vmig, explaining on stderr what to do when that fails. */
 int migctl_open_dev(void);
 
+/* Open VM @name on @dev, explaining failures on stderr. */
+int migctl_open_vm(int dev, const char *name);
+/* "1.5 MiB" */
+void migctl_fmt_bytes(char *buf, size_t len, double bytes);
+
 int cmd_version(int argc, char **argv);
+int cmd_vm(int argc, char **argv);
+int cmd_track(int argc, char **argv);
 
 #endif /* _MIGCTL_H */

@@ -9,8 +9,8 @@ pkgs=(
 	# the test kernel and out-of-tree module builds
 	linux-source-6.12 gcc make bc bison flex libelf-dev libssl-dev
 	xz-utils kmod cpio python3 dwarves
-	# the test VM
-	qemu-system-x86 busybox-static
+	# the test VM, and the programs the tests run in it
+	qemu-system-x86 busybox-static dmsetup
 	# lint
 	sparse
 )

@@ -35,6 +35,10 @@ add_elf() {
 }
 
 install -m 0755 /bin/busybox "$root/bin/busybox"
+# Host programs the tests use, with their libraries.
+for prog in dmsetup; do
+	path=$(command -v "$prog") && add_elf "$path" "bin/$prog"
+done
 ln -s busybox "$root/bin/sh"
 install -m 0755 "$here/init.sh" "$root/init"
 cp -r "$stage/modules" "$root/vmig/modules"
