@@ -5,6 +5,7 @@
 #   make                 modules, migctl and the selftests
 #   make check           lint, builds, KUnit and kselftests in the test VM
 #   make demo            boot the test VM, load vmig and show it working
+#   make bench           benchmarks on the non-debug kernel, ratios and JSON
 #   make headers-check   build the modules against Debian's 6.12 headers
 #   make KDIR=/lib/modules/$(uname -r)/build modules
 #                        build against another kernel
@@ -54,6 +55,9 @@ check:
 demo:
 	tools/testing/demo.sh $(ARGS)
 
+bench:
+	tools/testing/bench.sh $(ARGS)
+
 headers-check:
 	tools/testing/headers-check.sh
 
@@ -64,4 +68,4 @@ clean:
 	rm -f Module.symvers modules.order drivers/vmig/modules.order
 
 .PHONY: all deps kernel modules modules_install clean-modules tools \
-	selftests check demo headers-check clean
+	selftests check demo bench headers-check clean

@@ -8,9 +8,9 @@
  * module decides when a PTE becomes writable:
  *
  * - .fault (no PTE yet) maps the faulting page's whole group at once;
- * - on a write, .fault or .page_mkwrite marks the group dirty in the
- *   tracking bitmap, then makes every present PTE of the group writable
- *   with apply_to_existing_page_range();
+ * - on a write, .fault or .page_mkwrite makes every present PTE of the
+ *   group writable with apply_to_existing_page_range(), marking the group
+ *   dirty in the tracking bitmap under each PTE's lock (see track.c);
  * - both return VM_FAULT_NOPAGE, so the core never makes a PTE writable
  *   behind our back (and .page_mkwrite never returns 0 on a folio without
  *   a mapping, which the core would retry forever).
@@ -18,9 +18,8 @@
  * A no-op .map_pages keeps the faults on the per-VMA lock: without one the
  * core retries every fault under mmap_lock.
  *
- * The fault path marks the bitmap and upgrades the PTEs inside an SRCU
- * read section; the harvest clears bits, waits for the section, then
- * write-protects: see track.c.
+ * The tracking state is read under RCU; apply_to_existing_page_range()
+ * only takes spinlocks, so it runs inside the read section.
  */
 #include "vmig.h"
 
@@ -105,18 +104,55 @@ static vm_fault_t vmig_mem_insert(struct vm_area_struct *vma,
 	return 0;
 }
 
+/* What vmig_pte_mkwrite() needs, for one group. */
+struct vmig_mkwrite {
+	struct vm_area_struct *vma;
+	unsigned long *dirty;	/* the tracking bitmap, NULL when untracked */
+	unsigned long group;
+	bool dirtied;		/* this fault turned the group dirty */
+};
+
+/*
+ * Make one present PTE writable, under its PTE lock. While tracking, the
+ * group's bit is set first under that same lock: a harvest takes the bits,
+ * then write-protects under the PTE locks, so either it sees this PTE
+ * writable and protects it, or this runs after its take and the bit stays.
+ */
 static int vmig_pte_mkwrite(pte_t *ptep, unsigned long addr, void *data)
 {
-	struct vm_area_struct *vma = data;
+	struct vmig_mkwrite *mk = data;
 	pte_t old = ptep_get(ptep);
 
 	if (!pte_present(old) || pte_write(old))
 		return 0;
-	old = ptep_modify_prot_start(vma, addr, ptep);
-	/* mkdirty after mkwrite: x86 keeps a write-protected D bit apart. */
-	ptep_modify_prot_commit(vma, addr, ptep, old,
-				pte_mkdirty(pte_mkwrite_novma(pte_mkyoung(old))));
+	if (mk->dirty && !test_bit(mk->group, mk->dirty) &&
+	    !test_and_set_bit(mk->group, mk->dirty))
+		mk->dirtied = true;
+	/*
+	 * Relaxing permissions under the PTE lock needs no atomic exchange
+	 * and no TLB flush on x86: the hardware cannot set D on a read-only
+	 * PTE, and we set A and D ourselves, so a plain store loses nothing
+	 * (x86's ptep_set_access_flags() does the same). mkdirty comes after
+	 * mkwrite: x86 keeps a write-protected D bit apart.
+	 */
+	set_pte_at(mk->vma->vm_mm, addr, ptep,
+		   pte_mkdirty(pte_mkwrite_novma(pte_mkyoung(old))));
 	return 0;
+}
+
+/*
+ * The group of @pgoff, in page offsets of the object, clamped to the VMA;
+ * returns the address of its first page.
+ */
+static unsigned long vmig_mem_group(struct vm_area_struct *vma,
+				    unsigned long nr_pages, pgoff_t pgoff,
+				    unsigned int shift, unsigned long *first,
+				    unsigned long *last)
+{
+	*first = max(round_down(pgoff, 1UL << shift), vma->vm_pgoff);
+	*last = min(min(round_down(pgoff, 1UL << shift) + (1UL << shift),
+			nr_pages), vma->vm_pgoff + vma_pages(vma));
+	return vma->vm_start + ((*first - vma->vm_pgoff) << PAGE_SHIFT);
 }
 
 static vm_fault_t vmig_mem_fault_group(struct vm_fault *vmf, bool write,
@@ -124,45 +160,48 @@ static vm_fault_t vmig_mem_fault_group(struct vm_fault *vmf, bool write,
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct vmig_vm *vm = vma->vm_file->private_data;
+	struct vmig_mkwrite mk = { .vma = vma };
 	unsigned long first, last, addr;
 	struct vmig_track *track;
 	unsigned int shift;
-	vm_fault_t ret = VM_FAULT_NOPAGE;
-	int idx;
+	vm_fault_t ret;
 
 	if (unlikely(vmf->pgoff >= vm->nr_pages))
 		return VM_FAULT_SIGBUS;
 
-	idx = srcu_read_lock(&vm->srcu);
-	track = srcu_dereference(vm->track, &vm->srcu);
-	shift = track ? track->shift : VMIG_UNTRACKED_SHIFT;
-
-	/* The group, in page offsets of the object, clamped to the VMA. */
-	first = round_down(vmf->pgoff, 1UL << shift);
-	last = min(first + (1UL << shift), vm->nr_pages);
-	first = max(first, vma->vm_pgoff);
-	last = min(last, vma->vm_pgoff + vma_pages(vma));
-	addr = vma->vm_start + ((first - vma->vm_pgoff) << PAGE_SHIFT);
-
 	if (insert) {
+		/* Allocating may sleep: outside RCU, a group of the moment. */
+		rcu_read_lock();
+		track = rcu_dereference(vm->track);
+		shift = track ? track->shift : VMIG_UNTRACKED_SHIFT;
+		rcu_read_unlock();
+		addr = vmig_mem_group(vma, vm->nr_pages, vmf->pgoff, shift,
+				      &first, &last);
 		ret = vmig_mem_insert(vma, vm, addr, first, last - first);
 		if (ret)
-			goto out;
-		ret = VM_FAULT_NOPAGE;
+			return ret;
 	}
-	if (write) {
-		if (track) {
-			this_cpu_inc(vm->stats->write_faults);
-			if (!test_and_set_bit(vmf->pgoff >> shift, track->dirty))
-				this_cpu_inc(vm->stats->groups_dirtied);
-		}
-		if (apply_to_existing_page_range(vma->vm_mm, addr,
-						 (last - first) << PAGE_SHIFT,
-						 vmig_pte_mkwrite, vma))
-			ret = VM_FAULT_SIGBUS;
+	if (!write)
+		return VM_FAULT_NOPAGE;
+
+	ret = VM_FAULT_NOPAGE;
+	rcu_read_lock();
+	track = rcu_dereference(vm->track);
+	shift = track ? track->shift : VMIG_UNTRACKED_SHIFT;
+	addr = vmig_mem_group(vma, vm->nr_pages, vmf->pgoff, shift, &first,
+			      &last);
+	if (track) {
+		mk.dirty = track->dirty;
+		mk.group = vmf->pgoff >> shift;
+		this_cpu_inc(vm->stats->write_faults);
 	}
-out:
-	srcu_read_unlock(&vm->srcu, idx);
+	if (apply_to_existing_page_range(vma->vm_mm, addr,
+					 (last - first) << PAGE_SHIFT,
+					 vmig_pte_mkwrite, &mk))
+		ret = VM_FAULT_SIGBUS;
+	if (mk.dirtied)
+		this_cpu_inc(vm->stats->groups_dirtied);
+	rcu_read_unlock();
 	return ret;
 }
 

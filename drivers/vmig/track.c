@@ -5,19 +5,19 @@
  * The invariant: while tracking runs, a PTE of the memory is writable only
  * if its group's bit is set, or during a harvest that has already taken
  * that bit and will report the group. The fault path (mem.c) sets the bit
- * and then upgrades the PTEs, both inside an SRCU read section. A harvest
+ * and makes the PTE writable under the PTE's lock. A harvest
  *
  *  1. takes (gets and clears) the bits of its range,
- *  2. waits for the SRCU readers: a fault that set a bit before step 1 may
- *     still be upgrading PTEs, and must be done before step 3,
- *  3. write-protects the groups it took, in every mapping,
- *  4. reports, and keeps dirty, the groups with a page that may be pinned
+ *  2. write-protects the groups it took, in every mapping, taking each PTE
+ *     lock: a fault that made a PTE writable before that is undone, and
+ *     one that comes after sets its bit after step 1, so the bit stays,
+ *  3. reports, and keeps dirty, the groups with a page that may be pinned
  *     for DMA, since a device may write it without a fault.
  *
- * A write that lands before step 3 is in the memory when the harvest
+ * A write that lands before step 2 is in the memory when the harvest
  * returns, so whoever copies the reported groups afterwards sees it; a
- * write after step 3 faults, sets the bit again and is reported by the next
- * harvest. The order of steps 1 and 3 matters: write-protecting first would
+ * write after step 2 faults, sets the bit again and is reported by the next
+ * harvest. The order of steps 1 and 2 matters: write-protecting first would
  * let a fault upgrade a group between the two steps and lose its bit.
  */
 #include "vmig.h"
@@ -116,6 +116,9 @@ VISIBLE_IF_KUNIT int vmig_harvest_range(unsigned long nr_pages,
 }
 EXPORT_SYMBOL_IF_KUNIT(vmig_harvest_range);
 
+/* Dirty runs closer than this, in pages, are write-protected as one. */
+#define VMIG_WP_MERGE_GAP 512
+
 static struct vmig_track *vmig_track_locked(struct vmig_vm *vm)
 {
 	return rcu_dereference_protected(vm->track, lockdep_is_held(&vm->lock));
@@ -125,13 +128,12 @@ unsigned int vmig_track_group_pages(struct vmig_vm *vm)
 {
 	struct vmig_track *track;
 	unsigned int ret = 0;
-	int idx;
 
-	idx = srcu_read_lock(&vm->srcu);
-	track = srcu_dereference(vm->track, &vm->srcu);
+	rcu_read_lock();
+	track = rcu_dereference(vm->track);
 	if (track)
 		ret = 1U << track->shift;
-	srcu_read_unlock(&vm->srcu, idx);
+	rcu_read_unlock();
 	return ret;
 }
 
@@ -186,7 +188,7 @@ int vmig_track_stop(struct vmig_ucmd *ucmd)
 	mutex_unlock(&vm->lock);
 	if (!track)
 		return -ENOENT;
-	synchronize_srcu(&vm->srcu);
+	synchronize_rcu();
 	kvfree(track);
 	return 0;
 }
@@ -227,7 +229,8 @@ int vmig_track_harvest(struct vmig_ucmd *ucmd)
 {
 	struct vmig_dirty_harvest *cmd = ucmd->cmd;
 	struct vmig_vm *vm = ucmd->ctx;
-	unsigned long g0, ng, g, rs, re, first, nr, nbits, *groups, *out;
+	unsigned long g0, ng, g, rs, re, first, last = 0, nr, nbits;
+	unsigned long *groups, *out;
 	u64 start_ns = ktime_get_ns(), pages = 0, pinned = 0;
 	struct vmig_track *track;
 	int ret;
@@ -259,12 +262,27 @@ int vmig_track_harvest(struct vmig_ucmd *ucmd)
 	}
 
 	vmig_bitmap_take(groups, track->dirty, g0, ng);
-	synchronize_srcu_expedited(&vm->srcu);
+	/*
+	 * Write-protect the groups taken, merging runs closer than a page
+	 * table: one walk and one TLB flush instead of many. Clean groups in
+	 * between are read-only already, or dirty again, and then protecting
+	 * them is harmless.
+	 */
+	first = ULONG_MAX;
 	for_each_set_bitrange(rs, re, groups, ng) {
-		first = (g0 + rs) << track->shift;
-		nr = min((re - rs) << track->shift, vm->nr_pages - first);
-		vmig_wrprotect(vm, first, nr);
+		unsigned long start = (g0 + rs) << track->shift;
+		unsigned long end = min((g0 + re) << track->shift, vm->nr_pages);
+
+		if (first != ULONG_MAX && start - last > VMIG_WP_MERGE_GAP) {
+			vmig_wrprotect(vm, first, last - first);
+			first = ULONG_MAX;
+		}
+		if (first == ULONG_MAX)
+			first = start;
+		last = end;
 	}
+	if (first != ULONG_MAX)
+		vmig_wrprotect(vm, first, last - first);
 	for (g = 0; g < ng; g++) {
 		first = (g0 + g) << track->shift;
 		nr = min(1UL << track->shift, vm->nr_pages - first);

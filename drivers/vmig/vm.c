@@ -59,7 +59,6 @@ static int vmig_vm_release(struct inode *inode, struct file *file)
 
 	vmig_track_uninit(vm);
 	vmig_mem_uninit(vm);
-	cleanup_srcu_struct(&vm->srcu);
 	mutex_destroy(&vm->lock);
 	kfree(vm);
 	return 0;
@@ -185,9 +184,6 @@ int vmig_vm_create(struct vmig_ucmd *ucmd)
 	memcpy(vm->name, cmd->name, VMIG_NAME_MAX);
 	vm->nr_pages = cmd->nr_pages;
 	mutex_init(&vm->lock);
-	ret = init_srcu_struct(&vm->srcu);
-	if (ret)
-		goto err_srcu;
 	ret = vmig_mem_init(vm);
 	if (ret)
 		goto err_mem;
@@ -233,8 +229,6 @@ int vmig_vm_create(struct vmig_ucmd *ucmd)
 err_file:
 	vmig_mem_uninit(vm);
 err_mem:
-	cleanup_srcu_struct(&vm->srcu);
-err_srcu:
 	mutex_destroy(&vm->lock);
 	kfree(vm);
 	return ret;

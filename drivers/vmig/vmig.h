@@ -7,7 +7,7 @@
 
 #include <linux/list.h>
 #include <linux/mutex.h>
-#include <linux/srcu.h>
+#include <linux/rcupdate.h>
 #include <linux/types.h>
 #include <linux/vmig.h>
 
@@ -106,8 +106,8 @@ void vmig_dev_uninit(void);
  * @nr_pages: memory size in pages
  * @pages: the memory, NULL for a page never touched (it reads as zero)
  * @lock: serializes tracking start, stop and harvest
- * @srcu: faults read @track under it; harvest waits for them
- * @track: the tracking state, NULL when not tracking
+ * @track: the tracking state, NULL when not tracking; faults read it under
+ *	RCU, and it is freed after a grace period
  * @stats: per-CPU fault counters
  * @pages_reported: harvest counter, under @lock
  * @pinned_pages: harvest counter, under @lock
@@ -121,7 +121,6 @@ struct vmig_vm {
 	unsigned long nr_pages;
 	struct page **pages;
 	struct mutex lock; /* see above */
-	struct srcu_struct srcu;
 	struct vmig_track __rcu *track;
 	struct vmig_vm_pcpu_stats __percpu *stats;
 	u64 pages_reported;

@@ -481,6 +481,43 @@ TEST_F(track, random_amplification)
 	free(want);
 }
 
+/*
+ * Scattered dirty groups, in runs of every length and with gaps of every
+ * size, are all write-protected again: rewriting the same pages after a
+ * harvest reports exactly the same pages.
+ */
+TEST_F(track, rearm_scattered)
+{
+	__u64 n = self->c.nr_pages, g = variant->group_pages, p, *want, *bm;
+	__s64 first;
+	int round;
+
+	want = bitmap_alloc(n);
+	bm = bitmap_alloc(n);
+	ASSERT_EQ(0, vmig_track_start(self->c.vmfd, g));
+	ASSERT_EQ(n, vmig_harvest(self->c.vmfd, 0, n, 0, bm));
+	/* Group k is written when k % 7 < k % 5: runs and gaps mixed. */
+	for (round = 0; round < 3; round++) {
+		for (p = 0; p < n; p++) {
+			__u64 k = p / g;
+
+			if (k % 7 < k % 5 && p % g == (k * 3) % g) {
+				self->c.mem[p * PAGE + round] = round + 1;
+				want[k / 64] |= 1ULL << (k % 64);
+			}
+		}
+		first = vmig_harvest(self->c.vmfd, 0, n, VMIG_HARVEST_GROUPS, bm);
+		ASSERT_LT(0, first);
+		for (p = 0; p < n / g; p++)
+			ASSERT_EQ(vmig_test_bit(want, p), vmig_test_bit(bm, p))
+				TH_LOG("round %d, group %llu", round,
+				       (unsigned long long)p);
+	}
+	EXPECT_EQ(0, vmig_track_stop(self->c.vmfd));
+	free(want);
+	free(bm);
+}
+
 /* A moved mapping is still tracked. */
 TEST_F(track, mremap_move)
 {

@@ -28,9 +28,4 @@ if [ -z "$kdir" ]; then
 fi
 echo "building against $kdir"
 
-rm -rf "$work"
-mkdir -p "$work"
-(cd "$top" && git ls-files -co --exclude-standard Kbuild VERSION drivers include |
-	cpio -pdm --quiet "$work")
-make -C "$kdir" M="$work" W=1 VMIG_WERROR=y modules
-ls "$work"/drivers/vmig/*.ko
+ls "$("$top/tools/testing/build-modules.sh" "$kdir" "$work" W=1 VMIG_WERROR=y)"/*.ko

@@ -1,0 +1,397 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * track_bench: write tracking, vmig against its peers, side by side.
+ *
+ * For each mechanism and workload: populate the memory, arm tracking, then
+ * for a few rounds run the workload (timed, faults counted with
+ * getrusage()) and harvest (timed). Mechanisms: vmig with groups of 1, 16,
+ * 64 and 512 pages; userfaultfd write-protect in async mode harvested with
+ * PAGEMAP_SCAN, and soft-dirty (clear_refs + pagemap), both on anonymous
+ * memory; and the same memories untracked, for the throughput baselines.
+ *
+ * Prints a table of ratios, then the figures as one JSON object on a line
+ * of its own after "JSON ".
+ *
+ *   track_bench [MiB] [rounds]   (default 256 MiB, 5 rounds)
+ */
+#include <err.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/fs.h>
+#include <linux/userfaultfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+
+#include "libvmig.h"
+
+#define PAGE 4096UL
+#define fallthrough __attribute__((__fallthrough__))
+
+enum kind { VMIG, VMIG_UNTRACKED, ANON_UNTRACKED, UFFD_WP, SOFT_DIRTY };
+
+struct mech {
+	const char *name;
+	enum kind kind;
+	unsigned int group;
+};
+
+static const struct mech mechs[] = {
+	{ "untracked-vmig", VMIG_UNTRACKED, 0 },
+	{ "untracked-anon", ANON_UNTRACKED, 0 },
+	{ "vmig-g1", VMIG, 1 },
+	{ "vmig-g16", VMIG, 16 },
+	{ "vmig-g64", VMIG, 64 },
+	{ "vmig-g512", VMIG, 512 },
+	{ "uffd-wp-async", UFFD_WP, 0 },
+	{ "soft-dirty", SOFT_DIRTY, 0 },
+};
+
+static const char * const workloads[] = { "sequential", "random", "hot-set" };
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define NR_MECHS ARRAY_SIZE(mechs)
+#define NR_WORKLOADS 3
+
+struct ctx {
+	const struct mech *m;
+	__u64 npages;
+	char *mem;
+	int dev, vmfd, uffd, pagemap, clear_refs;
+	char name[VMIG_NAME_MAX];
+	__u64 *bm;
+	struct page_region *vec;
+};
+
+struct result {
+	double faults, written, reported, write_s, harvest_s;
+};
+
+static struct result results[NR_MECHS][NR_WORKLOADS];
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static long minflt(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_minflt;
+}
+
+static void setup(struct ctx *c)
+{
+	struct uffdio_api api = { .api = UFFD_API,
+				  .features = UFFD_FEATURE_WP_ASYNC };
+	struct uffdio_register reg = { 0 };
+	__u64 i;
+
+	c->bm = calloc((c->npages + 63) / 64, sizeof(__u64));
+	c->vec = calloc(c->npages, sizeof(*c->vec));
+	if (!c->bm || !c->vec)
+		err(1, "calloc");
+	if (c->m->kind == VMIG || c->m->kind == VMIG_UNTRACKED) {
+		snprintf(c->name, sizeof(c->name), "bench-%d", getpid());
+		c->vmfd = vmig_vm_create(c->dev, c->name, c->npages);
+		if (c->vmfd < 0)
+			errx(1, "VMIG_VM_CREATE: %s", strerror(-c->vmfd));
+		c->mem = mmap(NULL, c->npages * PAGE, PROT_READ | PROT_WRITE,
+			      MAP_SHARED, c->vmfd, 0);
+	} else {
+		c->mem = mmap(NULL, c->npages * PAGE, PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+		/* Keep THP out: every peer tracks 4 KiB pages. */
+		madvise(c->mem, c->npages * PAGE, MADV_NOHUGEPAGE);
+	}
+	if (c->mem == MAP_FAILED)
+		err(1, "mmap");
+	for (i = 0; i < c->npages; i++)
+		c->mem[i * PAGE] = 1;
+
+	switch (c->m->kind) {
+	case VMIG:
+		if (vmig_track_start(c->vmfd, c->m->group) ||
+		    vmig_harvest(c->vmfd, 0, c->npages, 0, c->bm) < 0)
+			errx(1, "cannot start vmig tracking");
+		break;
+	case UFFD_WP:
+		c->uffd = syscall(__NR_userfaultfd, O_CLOEXEC | UFFD_USER_MODE_ONLY);
+		if (c->uffd < 0 || ioctl(c->uffd, UFFDIO_API, &api))
+			err(1, "userfaultfd");
+		reg.range.start = (uintptr_t)c->mem;
+		reg.range.len = c->npages * PAGE;
+		reg.mode = UFFDIO_REGISTER_MODE_WP;
+		if (ioctl(c->uffd, UFFDIO_REGISTER, &reg))
+			err(1, "UFFDIO_REGISTER");
+		fallthrough;
+	case SOFT_DIRTY:
+		c->pagemap = open("/proc/self/pagemap", O_RDONLY);
+		c->clear_refs = open("/proc/self/clear_refs", O_WRONLY);
+		if (c->pagemap < 0 || c->clear_refs < 0)
+			err(1, "/proc/self");
+		break;
+	default:
+		break;
+	}
+}
+
+static void teardown(struct ctx *c)
+{
+	munmap(c->mem, c->npages * PAGE);
+	if (c->m->kind == VMIG || c->m->kind == VMIG_UNTRACKED) {
+		close(c->vmfd);
+		vmig_vm_destroy(c->dev, c->name);
+	}
+	if (c->m->kind == UFFD_WP)
+		close(c->uffd);
+	if (c->m->kind == UFFD_WP || c->m->kind == SOFT_DIRTY) {
+		close(c->pagemap);
+		close(c->clear_refs);
+	}
+	free(c->bm);
+	free(c->vec);
+}
+
+/* Get and clear the dirty log; returns the pages reported. */
+static __u64 harvest(struct ctx *c)
+{
+	struct pm_scan_arg arg = { .size = sizeof(arg) };
+	__u64 i, n = 0, *pm;
+	__s64 r;
+
+	switch (c->m->kind) {
+	case VMIG:
+		r = vmig_harvest(c->vmfd, 0, c->npages, 0, c->bm);
+		if (r < 0)
+			errx(1, "VMIG_DIRTY_HARVEST: %s", strerror(-r));
+		return r;
+	case UFFD_WP:
+		arg.flags = PM_SCAN_WP_MATCHING | PM_SCAN_CHECK_WPASYNC;
+		arg.start = (uintptr_t)c->mem;
+		arg.end = arg.start + c->npages * PAGE;
+		arg.vec = (uintptr_t)c->vec;
+		arg.vec_len = c->npages;
+		arg.category_mask = PAGE_IS_WRITTEN;
+		arg.return_mask = PAGE_IS_WRITTEN;
+		r = ioctl(c->pagemap, PAGEMAP_SCAN, &arg);
+		if (r < 0)
+			err(1, "PAGEMAP_SCAN");
+		for (i = 0; i < (__u64)r; i++)
+			n += (c->vec[i].end - c->vec[i].start) / PAGE;
+		return n;
+	case SOFT_DIRTY:
+		pm = (__u64 *)c->vec;
+		if (pread(c->pagemap, pm, c->npages * 8,
+			  (uintptr_t)c->mem / PAGE * 8) != (ssize_t)(c->npages * 8))
+			err(1, "pagemap");
+		for (i = 0; i < c->npages; i++)
+			n += (pm[i] >> 55) & 1;
+		if (write(c->clear_refs, "4", 1) != 1)
+			err(1, "clear_refs");
+		return n;
+	default:
+		return 0;
+	}
+}
+
+/* Writes of 4 KiB per round: a pass over memory, or sparse random. */
+static __u64 nr_writes(int w, __u64 npages)
+{
+	return w == 1 ? npages / 64 : npages;
+}
+
+/* The page sequence of a workload: one write of 4 KiB per entry. */
+static __u64 *sequence(int w, __u64 npages)
+{
+	__u64 n = nr_writes(w, npages), i, hot = npages / 10;
+	__u64 *seq = malloc(n * sizeof(*seq));
+	unsigned int seed = 7;
+
+	if (!seq)
+		err(1, "malloc");
+	for (i = 0; i < n; i++) {
+		switch (w) {
+		case 0:
+			seq[i] = i;
+			break;
+		case 1:
+			/* Sparse: most groups see one write or none. */
+			seq[i] = ((__u64)rand_r(&seed) << 16 ^ rand_r(&seed)) % npages;
+			break;
+		default:
+			seq[i] = rand_r(&seed) % 10 ? rand_r(&seed) % hot :
+				 rand_r(&seed) % npages;
+			break;
+		}
+	}
+	return seq;
+}
+
+static __u64 distinct(const __u64 *seq, __u64 n, __u64 npages)
+{
+	char *seen = calloc(npages, 1);
+	__u64 i, d = 0;
+
+	for (i = 0; i < n; i++)
+		if (!seen[seq[i]]++)
+			d++;
+	free(seen);
+	return d;
+}
+
+static void run(int dev, unsigned int mi, int w, __u64 npages, int rounds)
+{
+	struct ctx c = { .m = &mechs[mi], .npages = npages, .dev = dev };
+	struct result *res = &results[mi][w];
+	__u64 *seq = sequence(w, npages), i;
+	double t0, t1;
+	int r, val = 2;
+	long f0;
+
+	setup(&c);
+	harvest(&c);
+	res->written = distinct(seq, nr_writes(w, npages), npages);
+	for (r = 0; r < rounds; r++, val++) {
+		f0 = minflt();
+		t0 = now();
+		for (i = 0; i < nr_writes(w, npages); i++)
+			memset(c.mem + seq[i] * PAGE, val, PAGE);
+		t1 = now();
+		res->faults += minflt() - f0;
+		res->write_s += t1 - t0;
+		t0 = now();
+		res->reported += harvest(&c);
+		res->harvest_s += now() - t0;
+	}
+	res->faults /= rounds;
+	res->reported /= rounds;
+	res->write_s /= rounds;
+	res->harvest_s /= rounds;
+	teardown(&c);
+	free(seq);
+}
+
+static const struct result *find(const char *name, int w)
+{
+	unsigned int i;
+
+	for (i = 0; i < NR_MECHS; i++)
+		if (!strcmp(mechs[i].name, name))
+			return &results[i][w];
+	return NULL;
+}
+
+static const struct result *baseline(unsigned int mi, int w)
+{
+	return find(mechs[mi].kind == VMIG ? "untracked-vmig" : "untracked-anon",
+		    w);
+}
+
+static void target(const char *what, int ok, double value)
+{
+	printf("  %-62s %-4s (%.2f)\n", what, ok ? "met" : "MISS", value);
+}
+
+int main(int argc, char **argv)
+{
+	unsigned int mib = argc > 1 ? atoi(argv[1]) : 256;
+	int rounds = argc > 2 ? atoi(argv[2]) : 5, w;
+	__u64 npages = (__u64)mib << 20 >> 12;
+	const struct result *g1, *g64, *uffd;
+	double gib = npages * PAGE / (double)(1ULL << 30);
+	unsigned int mi;
+	int dev;
+
+	dev = vmig_open_dev();
+	if (dev < 0)
+		errx(1, "/dev/vmig: %s", strerror(-dev));
+	for (w = 0; w < NR_WORKLOADS; w++)
+		for (mi = 0; mi < NR_MECHS; mi++)
+			run(dev, mi, w, npages, rounds);
+
+	printf("write tracking, %u MiB, %d rounds: a pass of 4 KiB writes over memory\n",
+	       mib, rounds);
+	printf("(sequential, hot-set: 90%% in a tenth of memory), or 1/64 of that at random\n");
+	printf("(ratios measured side by side in one run; timings are emulated)\n\n");
+	printf("%-11s %-15s %12s %12s %14s %12s\n", "workload", "mechanism",
+	       "faults/page", "throughput", "harvest time", "reported/");
+	printf("%-11s %-15s %12s %12s %14s %12s\n", "", "", "written",
+	       "/untracked", "/uffd-wp", "written");
+	for (w = 0; w < NR_WORKLOADS; w++) {
+		uffd = find("uffd-wp-async", w);
+		for (mi = 0; mi < NR_MECHS; mi++) {
+			const struct result *r = &results[mi][w];
+
+			if (mechs[mi].kind == VMIG_UNTRACKED ||
+			    mechs[mi].kind == ANON_UNTRACKED)
+				continue;
+			printf("%-11s %-15s %12.3f %12.2f %14.2f %12.2f\n",
+			       workloads[w], mechs[mi].name,
+			       r->faults / r->written,
+			       baseline(mi, w)->write_s / r->write_s,
+			       r->harvest_s / uffd->harvest_s,
+			       r->reported / r->written);
+		}
+	}
+
+	printf("\ntargets:\n");
+	g1 = find("vmig-g1", 0);
+	g64 = find("vmig-g64", 0);
+	target("sequential: G=64 takes >= 30x fewer faults than G=1",
+	       g1->faults >= 30 * g64->faults, g1->faults / g64->faults);
+	target("sequential: G=64 writes at >= 0.9x untracked speed",
+	       find("untracked-vmig", 0)->write_s / g64->write_s >= 0.9,
+	       find("untracked-vmig", 0)->write_s / g64->write_s);
+	for (mi = 0; mi < NR_MECHS; mi++) {
+		const struct result *r = &results[mi][1];
+		char what[80];
+
+		if (mechs[mi].kind != VMIG)
+			continue;
+		snprintf(what, sizeof(what),
+			 "random: G=%u reports <= G x the pages written",
+			 mechs[mi].group);
+		target(what, r->reported <= mechs[mi].group * r->written,
+		       r->reported / r->written);
+	}
+	for (w = 0; w < NR_WORKLOADS; w++) {
+		char what[80];
+
+		g1 = find("vmig-g1", w);
+		uffd = find("uffd-wp-async", w);
+		snprintf(what, sizeof(what),
+			 "%s: G=1 writes no slower than uffd-wp (speed ratio)",
+			 workloads[w]);
+		target(what, uffd->write_s / g1->write_s >= 1.0,
+		       uffd->write_s / g1->write_s);
+	}
+
+	printf("\nJSON {\"bench\": \"track\", \"mib\": %u, \"rounds\": %d, \"results\": [",
+	       mib, rounds);
+	for (w = 0; w < NR_WORKLOADS; w++)
+		for (mi = 0; mi < NR_MECHS; mi++) {
+			const struct result *r = &results[mi][w];
+
+			printf("%s{\"workload\": \"%s\", \"mechanism\": \"%s\", ",
+			       w || mi ? ", " : "", workloads[w], mechs[mi].name);
+			printf("\"faults\": %.1f, \"written\": %.0f, \"reported\": %.1f, ",
+			       r->faults, r->written, r->reported);
+			printf("\"write_s\": %.6f, \"harvest_s\": %.6f, ",
+			       r->write_s, r->harvest_s);
+			printf("\"harvest_s_per_gib\": %.6f}", r->harvest_s / gib);
+		}
+	printf("]}\n");
+	close(dev);
+	return 0;
+}

@@ -1,0 +1,20 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+#   build-modules.sh KDIR WORKDIR [make arguments]
+#
+# Build the vmig modules against the kernel build or headers in KDIR, on a
+# copy of the tree in WORKDIR, so that builds for several kernels never mix
+# their objects. Prints the directory holding the .ko files.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+kdir=$1 work=$2
+shift 2
+
+rm -rf "$work"
+mkdir -p "$work"
+(cd "$top" && git ls-files -co --exclude-standard Kbuild VERSION drivers include |
+	cpio -pdm --quiet "$work")
+make -C "$kdir" M="$work" "$@" modules >&2
+echo "$work/drivers/vmig"
