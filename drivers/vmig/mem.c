@@ -9,8 +9,8 @@
  *
  * - .fault (no PTE yet) maps the faulting page's whole group at once;
  * - on a write, .fault or .page_mkwrite makes every present PTE of the
- *   group writable with apply_to_existing_page_range(), marking the group
- *   dirty in the tracking bitmap under each PTE's lock (see track.c);
+ *   group writable with apply_to_existing_page_range(), marking each page
+ *   dirty in the tracking bitmap under its PTE's lock (see track.c);
  * - both return VM_FAULT_NOPAGE, so the core never makes a PTE writable
  *   behind our back (and .page_mkwrite never returns 0 on a folio without
  *   a mapping, which the core would retry forever).
@@ -108,13 +108,14 @@ static vm_fault_t vmig_mem_insert(struct vm_area_struct *vma,
 struct vmig_mkwrite {
 	struct vm_area_struct *vma;
 	unsigned long *dirty;	/* the tracking bitmap, NULL when untracked */
-	unsigned long group;
-	bool dirtied;		/* this fault turned the group dirty */
+	unsigned long addr;	/* the group's first address ... */
+	unsigned long pgoff;	/* ... and its page offset */
+	bool dirtied;		/* this fault found the group clean */
 };
 
 /*
  * Make one present PTE writable, under its PTE lock. While tracking, the
- * group's bit is set first under that same lock: a harvest takes the bits,
+ * page's bit is set first under that same lock: a harvest takes the bits,
  * then write-protects under the PTE locks, so either it sees this PTE
  * writable and protects it, or this runs after its take and the bit stays.
  */
@@ -122,11 +123,13 @@ static int vmig_pte_mkwrite(pte_t *ptep, unsigned long addr, void *data)
 {
 	struct vmig_mkwrite *mk = data;
 	pte_t old = ptep_get(ptep);
+	unsigned long page;
 
 	if (!pte_present(old) || pte_write(old))
 		return 0;
-	if (mk->dirty && !test_bit(mk->group, mk->dirty) &&
-	    !test_and_set_bit(mk->group, mk->dirty))
+	page = mk->pgoff + ((addr - mk->addr) >> PAGE_SHIFT);
+	if (mk->dirty && !test_bit(page, mk->dirty) &&
+	    !test_and_set_bit(page, mk->dirty))
 		mk->dirtied = true;
 	/*
 	 * Relaxing permissions under the PTE lock needs no atomic exchange
@@ -173,7 +176,8 @@ static vm_fault_t vmig_mem_fault_group(struct vm_fault *vmf, bool write,
 		/* Allocating may sleep: outside RCU, a group of the moment. */
 		rcu_read_lock();
 		track = rcu_dereference(vm->track);
-		shift = track ? track->shift : VMIG_UNTRACKED_SHIFT;
+		shift = track ? vmig_track_shift(track, vmf->pgoff) :
+				VMIG_UNTRACKED_SHIFT;
 		rcu_read_unlock();
 		addr = vmig_mem_group(vma, vm->nr_pages, vmf->pgoff, shift,
 				      &first, &last);
@@ -187,12 +191,14 @@ static vm_fault_t vmig_mem_fault_group(struct vm_fault *vmf, bool write,
 	ret = VM_FAULT_NOPAGE;
 	rcu_read_lock();
 	track = rcu_dereference(vm->track);
-	shift = track ? track->shift : VMIG_UNTRACKED_SHIFT;
+	shift = track ? vmig_track_shift(track, vmf->pgoff) :
+			VMIG_UNTRACKED_SHIFT;
 	addr = vmig_mem_group(vma, vm->nr_pages, vmf->pgoff, shift, &first,
 			      &last);
 	if (track) {
 		mk.dirty = track->dirty;
-		mk.group = vmf->pgoff >> shift;
+		mk.addr = addr;
+		mk.pgoff = first;
 		this_cpu_inc(vm->stats->write_faults);
 	}
 	if (apply_to_existing_page_range(vma->vm_mm, addr,

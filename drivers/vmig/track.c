@@ -28,6 +28,7 @@
 #include <linux/ktime.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
+#include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -72,27 +73,6 @@ VISIBLE_IF_KUNIT void vmig_bitmap_restore(unsigned long *dst,
 EXPORT_SYMBOL_IF_KUNIT(vmig_bitmap_restore);
 
 /*
- * Expand a bitmap of @nr_groups groups of 2^@shift pages into @pages, a
- * zeroed bitmap of @nr_pages pages; the last group may be partial.
- */
-VISIBLE_IF_KUNIT void vmig_groups_to_pages(unsigned long *pages,
-					   const unsigned long *groups,
-					   unsigned long nr_groups,
-					   unsigned int shift,
-					   unsigned long nr_pages)
-{
-	unsigned long g, first;
-
-	for_each_set_bit(g, groups, nr_groups) {
-		first = g << shift;
-		if (first >= nr_pages)
-			break;
-		bitmap_set(pages, first, min(1UL << shift, nr_pages - first));
-	}
-}
-EXPORT_SYMBOL_IF_KUNIT(vmig_groups_to_pages);
-
-/*
  * Check a harvest range of @count pages from @first_page against memory of
  * @nr_pages pages in groups of 2^@shift: it must start on a group, be
  * non-empty, lie inside the memory, and end on a group or at the end of the
@@ -119,22 +99,159 @@ EXPORT_SYMBOL_IF_KUNIT(vmig_harvest_range);
 /* Dirty runs closer than this, in pages, are write-protected as one. */
 #define VMIG_WP_MERGE_GAP 512
 
+/* The group sizes automatic tracking picks from, as shifts, ascending. */
+static const u8 vmig_auto_shifts[] = { 0, 4, 6, 9 };
+
+/* Harvests between probes of a region: 2^3 to 2^6. */
+#define VMIG_AUTO_BACKOFF_MIN 3
+#define VMIG_AUTO_BACKOFF_MAX 6
+#define VMIG_NO_PROBE 0xff
+/* Not harvested since tracking started: its bits say nothing yet. */
+#define VMIG_FRESH 0xfe
+
+/* The cost of a write fault, in pages sent, for automatic group sizes. */
+static unsigned int auto_fault_cost = 16;
+module_param(auto_fault_cost, uint, 0644);
+MODULE_PARM_DESC(auto_fault_cost,
+		 "Automatic group sizes: a write fault costs as much as sending this many pages (default 16)");
+
+/*
+ * Given the dirty bits of one region (1 << VMIG_REGION_SHIFT pages) seen
+ * with groups of 2^@from pages, return the group size (as a shift, @from
+ * or larger) that would have cost least: one fault per group touched, plus
+ * every page of those groups sent. Smaller sizes cannot be judged from
+ * these bits: the caller tries them now and then.
+ */
+VISIBLE_IF_KUNIT unsigned int vmig_auto_best(const unsigned long *bits,
+					     unsigned int from,
+					     unsigned int fault_cost)
+{
+	const unsigned int nbits = 1U << VMIG_REGION_SHIFT;
+	unsigned long groups, cost, best_cost = ULONG_MAX, b;
+	unsigned int i, shift, best = from;
+
+	for (i = 0; i < ARRAY_SIZE(vmig_auto_shifts); i++) {
+		shift = vmig_auto_shifts[i];
+		if (shift < from)
+			continue;
+		groups = 0;
+		for (b = find_first_bit(bits, nbits); b < nbits;
+		     b = find_next_bit(bits, nbits, round_up(b + 1, 1UL << shift)))
+			groups++;
+		if (!groups)
+			return from;
+		cost = groups * (fault_cost + (1UL << shift));
+		if (cost < best_cost) {
+			best_cost = cost;
+			best = shift;
+		}
+	}
+	return best;
+}
+EXPORT_SYMBOL_IF_KUNIT(vmig_auto_best);
+
+/*
+ * Adapt the group size of a region from the bits a harvest took from it;
+ * regions nobody wrote keep theirs. The bits of a harvest show the writes
+ * only as finely as the group size they were made with: they tell when a
+ * larger size would have been cheaper, and then the region grows at once,
+ * but not when a smaller one would. So now and then a region probes: it
+ * drops to single pages for one round, which shows the writes exactly, and
+ * takes the best size for them. A probe that confirms the size it left
+ * makes the next one twice as far away (up to 64 harvests), one that
+ * changes it brings probes back to every 8.
+ */
+static void vmig_auto_adapt(struct vmig_region *reg, const unsigned long *bits)
+{
+	unsigned int cost = READ_ONCE(auto_fault_cost), best;
+
+	if (reg->before == VMIG_FRESH) {
+		reg->before = VMIG_NO_PROBE;
+		return;
+	}
+	if (bitmap_empty(bits, 1U << VMIG_REGION_SHIFT))
+		return;
+	best = vmig_auto_best(bits, reg->shift, cost);
+	if (reg->before != VMIG_NO_PROBE) {
+		if (best == reg->before)
+			reg->backoff = min(reg->backoff + 1, VMIG_AUTO_BACKOFF_MAX);
+		else
+			reg->backoff = VMIG_AUTO_BACKOFF_MIN;
+		reg->before = VMIG_NO_PROBE;
+	} else if (best == reg->shift && --reg->countdown) {
+		return;
+	} else if (best == reg->shift && reg->shift) {
+		reg->before = reg->shift;
+		WRITE_ONCE(reg->shift, 0);
+		reg->countdown = 1;
+		return;
+	}
+	WRITE_ONCE(reg->shift, best);
+	reg->countdown = 1U << reg->backoff;
+}
+
 static struct vmig_track *vmig_track_locked(struct vmig_vm *vm)
 {
 	return rcu_dereference_protected(vm->track, lockdep_is_held(&vm->lock));
 }
 
-unsigned int vmig_track_group_pages(struct vmig_vm *vm)
+void vmig_track_info(struct vmig_vm *vm, struct vmig_vm_entry *entry)
 {
 	struct vmig_track *track;
-	unsigned int ret = 0;
 
 	rcu_read_lock();
 	track = rcu_dereference(vm->track);
-	if (track)
-		ret = 1U << track->shift;
+	if (track) {
+		entry->group_pages = 1U << track->shift;
+		if (track->regions)
+			entry->flags |= VMIG_VM_TRACK_AUTO;
+	}
 	rcu_read_unlock();
-	return ret;
+}
+
+static void vmig_track_free(struct vmig_track *track)
+{
+	if (!track)
+		return;
+	kvfree(track->regions);
+	kvfree(track);
+}
+
+static struct vmig_track *vmig_track_alloc(struct vmig_vm *vm,
+					   unsigned int group_pages)
+{
+	unsigned long nr_regions = DIV_ROUND_UP(vm->nr_pages,
+						1UL << VMIG_REGION_SHIFT), i;
+	struct vmig_track *track;
+
+	track = kvzalloc(struct_size(track, dirty, BITS_TO_LONGS(vm->nr_pages)),
+			 GFP_KERNEL_ACCOUNT);
+	if (!track)
+		return NULL;
+	/* Everything must be sent once: the first harvest reports it all. */
+	bitmap_fill(track->dirty, vm->nr_pages);
+	if (group_pages != VMIG_GROUP_AUTO) {
+		track->shift = ilog2(group_pages);
+		return track;
+	}
+	track->shift = VMIG_REGION_SHIFT;
+	track->regions = kvmalloc_array(nr_regions, sizeof(*track->regions),
+					GFP_KERNEL_ACCOUNT);
+	if (!track->regions) {
+		vmig_track_free(track);
+		return NULL;
+	}
+	/*
+	 * Start at 16 pages and judge from the first round: sequential writes
+	 * fill all 32 groups of a region and grow it at once; scattered ones
+	 * leave most groups clean, and the region probes single pages next.
+	 */
+	for (i = 0; i < nr_regions; i++)
+		track->regions[i] = (struct vmig_region) {
+			.shift = 4, .countdown = 1,
+			.backoff = VMIG_AUTO_BACKOFF_MIN, .before = VMIG_FRESH,
+		};
+	return track;
 }
 
 int vmig_track_start(struct vmig_ucmd *ucmd)
@@ -142,35 +259,33 @@ int vmig_track_start(struct vmig_ucmd *ucmd)
 	struct vmig_track_start *cmd = ucmd->cmd;
 	struct vmig_vm *vm = ucmd->ctx;
 	struct vmig_track *track;
-	unsigned int shift;
-	unsigned long nr_groups;
 	int ret = 0;
 
 	if (cmd->flags)
 		return -EOPNOTSUPP;
-	if (cmd->__reserved || !is_power_of_2(cmd->group_pages) ||
-	    cmd->group_pages > VMIG_GROUP_PAGES_MAX)
+	if (cmd->__reserved || cmd->group_pages > VMIG_GROUP_PAGES_MAX ||
+	    (cmd->group_pages != VMIG_GROUP_AUTO &&
+	     !is_power_of_2(cmd->group_pages)))
 		return -EINVAL;
-	shift = ilog2(cmd->group_pages);
-	nr_groups = DIV_ROUND_UP(vm->nr_pages, 1UL << shift);
 
-	track = kvzalloc(struct_size(track, dirty, BITS_TO_LONGS(nr_groups)),
-			 GFP_KERNEL_ACCOUNT);
+	track = vmig_track_alloc(vm, cmd->group_pages);
 	if (!track)
 		return -ENOMEM;
-	track->shift = shift;
-	track->nr_groups = nr_groups;
-	/* Everything must be sent once: the first harvest reports it all. */
-	bitmap_fill(track->dirty, nr_groups);
-
 	mutex_lock(&vm->lock);
-	if (vmig_track_locked(vm))
+	if (vmig_track_locked(vm)) {
 		ret = -EBUSY;
-	else
+	} else {
 		rcu_assign_pointer(vm->track, track);
+		/*
+		 * A fault that saw no tracking may still make PTEs writable
+		 * without marking them: let it finish before any harvest
+		 * write-protects, or its PTEs would stay writable and clean.
+		 */
+		synchronize_rcu();
+	}
 	mutex_unlock(&vm->lock);
 	if (ret)
-		kvfree(track);
+		vmig_track_free(track);
 	return ret;
 }
 
@@ -189,14 +304,14 @@ int vmig_track_stop(struct vmig_ucmd *ucmd)
 	if (!track)
 		return -ENOENT;
 	synchronize_rcu();
-	kvfree(track);
+	vmig_track_free(track);
 	return 0;
 }
 
 /* Only at release: no mapping, so no fault, is left. */
 void vmig_track_uninit(struct vmig_vm *vm)
 {
-	kvfree(rcu_dereference_protected(vm->track, true));
+	vmig_track_free(rcu_dereference_protected(vm->track, true));
 }
 
 static void vmig_wrprotect(struct vmig_vm *vm, unsigned long first,
@@ -210,28 +325,60 @@ static void vmig_wrprotect(struct vmig_vm *vm, unsigned long first,
 		unmap_mapping_pages(mapping, first, nr, false);
 }
 
-static bool vmig_group_pinned(struct vmig_vm *vm, unsigned long first,
-			      unsigned long nr)
+/*
+ * Write-protect the pages of @bits (bit i: page @first + i), merging runs
+ * closer than a page table: one walk and one TLB flush instead of many.
+ * Clean pages in between are read-only already, or dirty again, and then
+ * protecting them is harmless.
+ */
+static void vmig_wrprotect_bits(struct vmig_vm *vm, const unsigned long *bits,
+				unsigned long first, unsigned long nbits)
 {
-	unsigned long i;
+	unsigned long rs, re, start = ULONG_MAX, end = 0;
 
-	for (i = first; i < first + nr; i++) {
-		/* Pairs with cmpxchg_release() in vmig_mem_page(). */
-		struct page *page = smp_load_acquire(&vm->pages[i]);
-
-		if (page && folio_maybe_dma_pinned(page_folio(page)))
-			return true;
+	for_each_set_bitrange(rs, re, bits, nbits) {
+		if (start != ULONG_MAX && rs - end > VMIG_WP_MERGE_GAP) {
+			vmig_wrprotect(vm, first + start, end - start);
+			start = ULONG_MAX;
+		}
+		if (start == ULONG_MAX)
+			start = rs;
+		end = re;
 	}
-	return false;
+	if (start != ULONG_MAX)
+		vmig_wrprotect(vm, first + start, end - start);
+}
+
+/*
+ * Report, and keep dirty, the pages of the range that may be pinned for
+ * DMA: a device may write them without a fault. Returns their number.
+ */
+static unsigned long vmig_keep_pinned(struct vmig_vm *vm,
+				      struct vmig_track *track,
+				      unsigned long *bits, unsigned long first,
+				      unsigned long nbits)
+{
+	unsigned long i, pinned = 0;
+
+	for (i = 0; i < nbits; i++) {
+		/* Pairs with cmpxchg_release() in vmig_mem_page(). */
+		struct page *page = smp_load_acquire(&vm->pages[first + i]);
+
+		if (page && folio_maybe_dma_pinned(page_folio(page))) {
+			__set_bit(i, bits);
+			set_bit(first + i, track->dirty);
+			pinned++;
+		}
+	}
+	return pinned;
 }
 
 int vmig_track_harvest(struct vmig_ucmd *ucmd)
 {
 	struct vmig_dirty_harvest *cmd = ucmd->cmd;
 	struct vmig_vm *vm = ucmd->ctx;
-	unsigned long g0, ng, g, rs, re, first, last = 0, nr, nbits;
-	unsigned long *groups, *out;
-	u64 start_ns = ktime_get_ns(), pages = 0, pinned = 0;
+	unsigned long g0, ng, first, nr, r, *pages, *out;
+	u64 start_ns = ktime_get_ns(), pinned;
 	struct vmig_track *track;
 	int ret;
 
@@ -247,78 +394,59 @@ int vmig_track_harvest(struct vmig_ucmd *ucmd)
 				 cmd->nr_pages, &g0, &ng);
 	if (ret)
 		goto out_unlock;
+	first = cmd->first_page;
+	nr = cmd->nr_pages;
 
 	ret = -ENOMEM;
-	groups = kvcalloc(BITS_TO_LONGS(ng), sizeof(long), GFP_KERNEL);
-	if (!groups)
+	/* Whole regions, for vmig_auto_adapt(): the tail stays zero. */
+	pages = kvcalloc(BITS_TO_LONGS(round_up(nr, 1UL << VMIG_REGION_SHIFT)),
+			 sizeof(long), GFP_KERNEL);
+	if (!pages)
 		goto out_unlock;
-	out = groups;
-	nbits = ng;
-	if (!(cmd->flags & VMIG_HARVEST_GROUPS)) {
-		nbits = cmd->nr_pages;
-		out = kvcalloc(BITS_TO_LONGS(nbits), sizeof(long), GFP_KERNEL);
+	out = pages;
+	if (cmd->flags & VMIG_HARVEST_GROUPS) {
+		out = kvcalloc(BITS_TO_LONGS(ng), sizeof(long), GFP_KERNEL);
 		if (!out)
 			goto out_free;
 	}
 
-	vmig_bitmap_take(groups, track->dirty, g0, ng);
-	/*
-	 * Write-protect the groups taken, merging runs closer than a page
-	 * table: one walk and one TLB flush instead of many. Clean groups in
-	 * between are read-only already, or dirty again, and then protecting
-	 * them is harmless.
-	 */
-	first = ULONG_MAX;
-	for_each_set_bitrange(rs, re, groups, ng) {
-		unsigned long start = (g0 + rs) << track->shift;
-		unsigned long end = min((g0 + re) << track->shift, vm->nr_pages);
+	vmig_bitmap_take(pages, track->dirty, first, nr);
+	vmig_wrprotect_bits(vm, pages, first, nr);
+	if (track->regions)
+		for (r = 0; r < nr; r += 1UL << VMIG_REGION_SHIFT)
+			vmig_auto_adapt(&track->regions[(first + r) >>
+							VMIG_REGION_SHIFT],
+					pages + r / BITS_PER_LONG);
+	pinned = vmig_keep_pinned(vm, track, pages, first, nr);
 
-		if (first != ULONG_MAX && start - last > VMIG_WP_MERGE_GAP) {
-			vmig_wrprotect(vm, first, last - first);
-			first = ULONG_MAX;
-		}
-		if (first == ULONG_MAX)
-			first = start;
-		last = end;
-	}
-	if (first != ULONG_MAX)
-		vmig_wrprotect(vm, first, last - first);
-	for (g = 0; g < ng; g++) {
-		first = (g0 + g) << track->shift;
-		nr = min(1UL << track->shift, vm->nr_pages - first);
-		if (vmig_group_pinned(vm, first, nr)) {
-			__set_bit(g, groups);
-			set_bit(g0 + g, track->dirty);
-			pinned += nr;
-		}
-		if (test_bit(g, groups))
-			pages += nr;
-	}
+	if (out != pages) {
+		unsigned long p;
 
-	if (out != groups)
-		vmig_groups_to_pages(out, groups, ng, track->shift, nbits);
-	cmd->nr_dirty = bitmap_weight(out, nbits);
+		for_each_set_bit(p, pages, nr)
+			__set_bit(p >> track->shift, out);
+	}
+	cmd->nr_dirty = bitmap_weight(out, out == pages ? nr : ng);
 	ret = -EFAULT;
 	if (copy_to_user(u64_to_user_ptr(cmd->bitmap), out,
-			 DIV_ROUND_UP(nbits, 64) * sizeof(u64)))
+			 DIV_ROUND_UP(out == pages ? nr : ng, 64) * sizeof(u64)))
 		goto out_restore;
 	ret = vmig_ucmd_respond(ucmd, sizeof(*cmd));
 	if (ret)
 		goto out_restore;
 
 	vm->harvests++;
-	vm->pages_reported += pages;
+	vm->pages_reported += bitmap_weight(pages, nr);
 	vm->pinned_pages += pinned;
 	vm->harvest_ns += ktime_get_ns() - start_ns;
 	goto out_free;
 
 out_restore:
-	/* Nobody learnt of these groups: they stay dirty. */
-	vmig_bitmap_restore(track->dirty, groups, g0, ng);
+	/* Nobody learnt of these pages: they stay dirty. */
+	vmig_bitmap_restore(track->dirty, pages, first, nr);
 out_free:
-	if (out != groups)
+	if (out != pages)
 		kvfree(out);
-	kvfree(groups);
+	kvfree(pages);
 out_unlock:
 	mutex_unlock(&vm->lock);
 	return ret;

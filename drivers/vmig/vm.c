@@ -74,7 +74,7 @@ static int vmig_vm_get_info(struct vmig_ucmd *ucmd)
 	memset(&cmd->entry, 0, sizeof(cmd->entry));
 	memcpy(cmd->entry.name, vm->name, VMIG_NAME_MAX);
 	cmd->entry.nr_pages = vm->nr_pages;
-	cmd->entry.group_pages = vmig_track_group_pages(vm);
+	vmig_track_info(vm, &cmd->entry);
 	return vmig_ucmd_respond(ucmd, sizeof(*cmd));
 }
 
@@ -306,7 +306,7 @@ int vmig_vm_list(struct vmig_ucmd *ucmd)
 			break;
 		memcpy(entries[n].name, vm->name, VMIG_NAME_MAX);
 		entries[n].nr_pages = vm->nr_pages;
-		entries[n].group_pages = vmig_track_group_pages(vm);
+		vmig_track_info(vm, &entries[n]);
 		n++;
 	}
 	mutex_unlock(&vmig_vms_lock);

@@ -148,22 +148,51 @@ int vmig_mem_mmap(struct file *file, struct vm_area_struct *vma);
 
 /* track.c: write tracking and the dirty log. */
 
+/* Automatic group sizes are chosen per region of this many pages (log2). */
+#define VMIG_REGION_SHIFT 9
+
 /**
  * struct vmig_track - the state of one tracking session
- * @shift: log2 of the group size in pages
- * @nr_groups: groups in the memory, the last one possibly partial
- * @dirty: one bit per group
+ * @shift: log2 of the group size in pages; with automatic sizes, of the
+ *	region size, the granularity of harvest ranges
+ * @regions: with automatic sizes, the state of each region; NULL for a
+ *	fixed size
+ * @dirty: one bit per page
  */
 struct vmig_track {
 	unsigned int shift;
-	unsigned long nr_groups;
+	struct vmig_region *regions;
 	unsigned long dirty[];
 };
+
+/**
+ * struct vmig_region - automatic group size of one region, see track.c
+ * @shift: log2 of the group size; faults read it without a lock
+ * @countdown: harvests left before the next probe
+ * @backoff: log2 of the harvests between probes
+ * @before: while probing, the shift before the probe; VMIG_FRESH before
+ *	the region's first harvest; else VMIG_NO_PROBE
+ */
+struct vmig_region {
+	u8 shift;
+	u8 countdown;
+	u8 backoff;
+	u8 before;
+};
+
+/* The group size, as a shift, for a fault on page @pgoff. */
+static inline unsigned int vmig_track_shift(const struct vmig_track *track,
+					    unsigned long pgoff)
+{
+	if (track->regions)
+		return READ_ONCE(track->regions[pgoff >> VMIG_REGION_SHIFT].shift);
+	return track->shift;
+}
 
 int vmig_track_start(struct vmig_ucmd *ucmd);
 int vmig_track_stop(struct vmig_ucmd *ucmd);
 int vmig_track_harvest(struct vmig_ucmd *ucmd);
-unsigned int vmig_track_group_pages(struct vmig_vm *vm);
+void vmig_track_info(struct vmig_vm *vm, struct vmig_vm_entry *entry);
 void vmig_track_uninit(struct vmig_vm *vm);
 
 #if IS_ENABLED(CONFIG_KUNIT)
@@ -175,12 +204,11 @@ void vmig_bitmap_take(unsigned long *dst, unsigned long *src,
 		      unsigned long start, unsigned long nbits);
 void vmig_bitmap_restore(unsigned long *dst, const unsigned long *src,
 			 unsigned long start, unsigned long nbits);
-void vmig_groups_to_pages(unsigned long *pages, const unsigned long *groups,
-			  unsigned long nr_groups, unsigned int shift,
-			  unsigned long nr_pages);
 int vmig_harvest_range(unsigned long nr_pages, unsigned int shift,
 		       u64 first_page, u64 count, unsigned long *first_group,
 		       unsigned long *nr_groups);
+unsigned int vmig_auto_best(const unsigned long *bits, unsigned int from,
+			    unsigned int fault_cost);
 #endif
 
 #endif /* _VMIG_VMIG_H */

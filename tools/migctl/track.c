@@ -3,7 +3,9 @@
  * migctl track NAME: start write tracking, harvest in a loop and print the
  * dirty rate, stop tracking on exit.
  */
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -22,6 +24,20 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	atomic_store(&stop, true);
+}
+
+/* A whole decimal number, all of @s; -1 otherwise. */
+static int parse_uint(const char *s, unsigned int *out)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (!*s || *end || errno || v > UINT_MAX)
+		return -1;
+	*out = v;
+	return 0;
 }
 
 static double now(void)
@@ -52,13 +68,16 @@ int cmd_track(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "g:i:c:", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'g':
-			group = strtoul(optarg, NULL, 0);
+			if (parse_uint(optarg, &group))
+				goto usage;
 			break;
 		case 'i':
-			interval_ms = strtoul(optarg, NULL, 0);
+			if (parse_uint(optarg, &interval_ms))
+				goto usage;
 			break;
 		case 'c':
-			count = strtoul(optarg, NULL, 0);
+			if (parse_uint(optarg, &count))
+				goto usage;
 			break;
 		default:
 			goto usage;
@@ -90,8 +109,12 @@ int cmd_track(int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	printf("tracking %s (%llu pages) in groups of %u pages; Ctrl-C stops\n",
-	       e.name, (unsigned long long)e.nr_pages, group);
+	if (group)
+		printf("tracking %s (%llu pages) in groups of %u pages; Ctrl-C stops\n",
+		       e.name, (unsigned long long)e.nr_pages, group);
+	else
+		printf("tracking %s (%llu pages), group sizes chosen per 2 MiB; Ctrl-C stops\n",
+		       e.name, (unsigned long long)e.nr_pages);
 
 	vmig_vm_stats(fd, &s0);
 	t0 = now();
@@ -100,7 +123,9 @@ int cmd_track(int argc, char **argv)
 		t1 = now();
 		if (dirty < 0) {
 			fprintf(stderr, "migctl: harvest: %s\n", strerror(-dirty));
-			break;
+			vmig_track_stop(fd);
+			ret = 1;
+			goto out;
 		}
 		vmig_vm_stats(fd, &s1);
 		if (round) {

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit tests for the arithmetic of write tracking: taking and restoring
- * ranges of the dirty bitmap, expanding groups to pages, and checking
- * harvest ranges.
+ * ranges of the dirty bitmap, checking harvest ranges, and the cost model
+ * of automatic group sizes.
  */
 #include "../vmig.h"
 
@@ -73,29 +73,33 @@ static void vmig_track_restore_ors(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, test_bit(100, src));
 }
 
-static void vmig_track_groups_to_pages(struct kunit *test)
+static void vmig_track_auto_best(struct kunit *test)
 {
-	DECLARE_BITMAP(groups, 8);
-	DECLARE_BITMAP(pages, 64);
+	DECLARE_BITMAP(bits, 512);
 
-	/* 5 groups of 8 pages over 37 pages: the last group has 5. */
-	bitmap_zero(groups, 8);
-	__set_bit(0, groups);
-	__set_bit(2, groups);
-	__set_bit(4, groups);
-	bitmap_zero(pages, 64);
-	vmig_groups_to_pages(pages, groups, 5, 3, 37);
-	KUNIT_EXPECT_EQ(test, bitmap_weight(pages, 64), 8 + 8 + 5);
-	KUNIT_EXPECT_TRUE(test, test_bit(0, pages) && test_bit(7, pages));
-	KUNIT_EXPECT_FALSE(test, test_bit(8, pages));
-	KUNIT_EXPECT_TRUE(test, test_bit(16, pages) && test_bit(23, pages));
-	KUNIT_EXPECT_TRUE(test, test_bit(32, pages) && test_bit(36, pages));
-	KUNIT_EXPECT_FALSE(test, test_bit(37, pages));
-
-	/* Groups of one page are the identity. */
-	bitmap_zero(pages, 64);
-	vmig_groups_to_pages(pages, groups, 8, 0, 8);
-	KUNIT_EXPECT_TRUE(test, bitmap_equal(pages, groups, 8));
+	/* Nothing written: no opinion, stay. */
+	bitmap_zero(bits, 512);
+	KUNIT_EXPECT_EQ(test, vmig_auto_best(bits, 4, 16), 4);
+	/* One page: groups of one (1 fault + 1 page beats 1 + 16). */
+	__set_bit(100, bits);
+	KUNIT_EXPECT_EQ(test, vmig_auto_best(bits, 0, 16), 0);
+	/* ... but nothing below the size it was seen with. */
+	KUNIT_EXPECT_EQ(test, vmig_auto_best(bits, 6, 16), 6);
+	/* 32 pages in a row: two groups of 16 beat 32 faults or 64 pages. */
+	bitmap_zero(bits, 512);
+	bitmap_set(bits, 64, 32);
+	KUNIT_EXPECT_EQ(test, vmig_auto_best(bits, 0, 16), 4);
+	/* The whole region: one group of 512. */
+	bitmap_fill(bits, 512);
+	KUNIT_EXPECT_EQ(test, vmig_auto_best(bits, 0, 16), 9);
+	KUNIT_EXPECT_EQ(test, vmig_auto_best(bits, 6, 16), 9);
+	/* Scattered pages, one per 64: 8 faults and 8 pages at G=1. */
+	bitmap_zero(bits, 512);
+	for (int i = 0; i < 512; i += 64)
+		__set_bit(i + 3, bits);
+	KUNIT_EXPECT_EQ(test, vmig_auto_best(bits, 0, 16), 0);
+	/* If faults were very dear, one group of 512 would win. */
+	KUNIT_EXPECT_EQ(test, vmig_auto_best(bits, 0, 100000), 9);
 }
 
 static void vmig_track_harvest_ranges(struct kunit *test)
@@ -134,7 +138,7 @@ static void vmig_track_harvest_ranges(struct kunit *test)
 static struct kunit_case vmig_track_cases[] = {
 	KUNIT_CASE(vmig_track_take_ranges),
 	KUNIT_CASE(vmig_track_restore_ors),
-	KUNIT_CASE(vmig_track_groups_to_pages),
+	KUNIT_CASE(vmig_track_auto_best),
 	KUNIT_CASE(vmig_track_harvest_ranges),
 	{}
 };

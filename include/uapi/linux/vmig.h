@@ -180,15 +180,19 @@ struct vmig_vm_destroy {
  * struct vmig_vm_entry - one VM in the answer of VMIG_VM_LIST
  * @name: the VM's name
  * @nr_pages: its memory size in pages
- * @group_pages: its tracking group size, 0 when not tracking
- * @__reserved: 0
+ * @group_pages: its tracking group size, 0 when not tracking; with
+ *	automatic group sizes, the granularity of harvests (VMIG_GROUP_PAGES_MAX)
+ * @flags: VMIG_VM_TRACK_AUTO when tracking picks group sizes itself
  */
 struct vmig_vm_entry {
 	char name[VMIG_NAME_MAX];
 	__aligned_u64 nr_pages;
 	__u32 group_pages;
-	__u32 __reserved;
+	__u32 flags;
 };
+
+/* struct vmig_vm_entry flags */
+#define VMIG_VM_TRACK_AUTO (1U << 0)
 
 /**
  * struct vmig_vm_list - ioctl(VMIG_VM_LIST)
@@ -237,8 +241,18 @@ struct vmig_vm_info {
  * mapped at). Every mapping of the memory is write-protected. The first
  * write to a page of a clean group, by any means (a CPU store through any
  * mapping, get_user_pages() for O_DIRECT or io_uring, KVM), takes one fault:
- * vmig marks the whole group dirty and makes the group's pages writable in
- * that mapping at once, so further writes to the group cost nothing.
+ * vmig makes the group's pages writable in that mapping at once, so further
+ * writes to the group cost nothing, and marks dirty every page it made
+ * writable. The dirty log is kept per page.
+ *
+ * With ``group_pages`` = VMIG_GROUP_AUTO, vmig picks the group size of each
+ * region of VMIG_GROUP_PAGES_MAX pages itself, among 1, 16, 64 and 512
+ * pages, from the locality of the writes each harvest reports: large groups
+ * where writes run sequentially, small ones where they scatter, so as to
+ * minimise the cost of the faults plus that of the extra pages reported
+ * (a fault is taken to cost as much as sending ``auto_fault_cost`` pages, a
+ * module parameter, default 16). Harvest ranges and VMIG_HARVEST_GROUPS
+ * then use groups of VMIG_GROUP_PAGES_MAX pages.
  *
  * VMIG_DIRTY_HARVEST returns the dirty groups of a range and write-protects
  * them again, atomically with respect to writers: every write that lands
@@ -255,12 +269,15 @@ struct vmig_vm_info {
 /* The largest tracking group, in pages: 2 MiB of 4 KiB pages. */
 #define VMIG_GROUP_PAGES_MAX 512
 
+/* group_pages for VMIG_TRACK_START: let vmig pick, per region. */
+#define VMIG_GROUP_AUTO 0
+
 /**
  * struct vmig_track_start - ioctl(VMIG_TRACK_START), on a VM file descriptor
  * @size: sizeof(struct vmig_track_start)
  * @flags: must be 0
  * @group_pages: the group size in pages: a power of two, 1 to
- *	VMIG_GROUP_PAGES_MAX
+ *	VMIG_GROUP_PAGES_MAX, or VMIG_GROUP_AUTO
  * @__reserved: must be 0
  *
  * Starts write tracking. Errors: EINVAL for a bad group size, EBUSY when
@@ -306,8 +323,9 @@ struct vmig_track_stop {
  * @nr_dirty: output: the number of bits set
  *
  * Gets and clears the dirty log of a range and write-protects what it
- * returns (see "Write tracking"). With one bit per page, every page of a
- * dirty group is reported. Errors: ENOENT when tracking does not run,
+ * returns (see "Write tracking"). With one bit per page, the pages a write
+ * fault made writable are reported; with one bit per group, the groups
+ * holding such a page. Errors: ENOENT when tracking does not run,
  * EINVAL for a misaligned or out-of-range range, EFAULT when @bitmap
  * cannot be written (the dirty log is then left as it was), EOPNOTSUPP for
  * unknown @flags.
@@ -329,7 +347,7 @@ struct vmig_dirty_harvest {
  * @flags: must be 0
  * @write_faults: write faults taken while tracking (each makes one group
  *	writable in one mapping)
- * @groups_dirtied: clean groups that a write made dirty
+ * @groups_dirtied: write faults that found their group clean
  * @pages_reported: pages reported dirty by harvests
  * @pinned_pages: pages reported because they may be pinned for DMA
  * @harvests: harvest calls that succeeded
