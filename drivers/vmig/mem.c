@@ -13,7 +13,8 @@
  *   dirty in the tracking bitmap under its PTE's lock (see track.c);
  * - both return VM_FAULT_NOPAGE, so the core never makes a PTE writable
  *   behind our back (and .page_mkwrite never returns 0 on a folio without
- *   a mapping, which the core would retry forever).
+ *   a mapping, which the core would retry forever); the one exception is
+ *   a group of a single page, see vmig_mem_page_mkwrite().
  *
  * A no-op .map_pages keeps the faults on the per-VMA lock: without one the
  * core retries every fault under mmap_lock.
@@ -26,6 +27,7 @@
 #include <linux/fs.h>
 #include <linux/gfp.h>
 #include <linux/mm.h>
+#include <linux/pagemap.h>
 #include <linux/pgtable.h>
 #include <linux/slab.h>
 
@@ -216,9 +218,32 @@ static vm_fault_t vmig_mem_fault(struct vm_fault *vmf)
 	return vmig_mem_fault_group(vmf, vmf->flags & FAULT_FLAG_WRITE, true);
 }
 
+/*
+ * A write to a present, write-protected PTE. A group of one page takes a
+ * shorter path: mark the page with its folio locked and let the core make
+ * the PTE writable (VM_FAULT_LOCKED), which saves a page-table walk. The
+ * core unlocks the folio only after that, and a harvest waits for locked
+ * folios of the pages it takes before it write-protects them (track.c).
+ */
 static vm_fault_t vmig_mem_page_mkwrite(struct vm_fault *vmf)
 {
-	return vmig_mem_fault_group(vmf, true, false);
+	struct vmig_vm *vm = vmf->vma->vm_file->private_data;
+	struct folio *folio = page_folio(vmf->page);
+	struct vmig_track *track;
+
+	folio_lock(folio);
+	rcu_read_lock();
+	track = rcu_dereference(vm->track);
+	if (!track || vmig_track_shift(track, vmf->pgoff)) {
+		rcu_read_unlock();
+		folio_unlock(folio);
+		return vmig_mem_fault_group(vmf, true, false);
+	}
+	this_cpu_inc(vm->stats->write_faults);
+	if (!test_and_set_bit(vmf->pgoff, track->dirty))
+		this_cpu_inc(vm->stats->groups_dirtied);
+	rcu_read_unlock();
+	return VM_FAULT_LOCKED;
 }
 
 static vm_fault_t vmig_mem_map_pages(struct vm_fault *vmf, pgoff_t start,

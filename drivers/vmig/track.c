@@ -8,16 +8,18 @@
  * and makes the PTE writable under the PTE's lock. A harvest
  *
  *  1. takes (gets and clears) the bits of its range,
- *  2. write-protects the groups it took, in every mapping, taking each PTE
+ *  2. waits for faults that hold the folio lock of a page it took (groups
+ *     of one page: see vmig_mem_page_mkwrite()),
+ *  3. write-protects the groups it took, in every mapping, taking each PTE
  *     lock: a fault that made a PTE writable before that is undone, and
  *     one that comes after sets its bit after step 1, so the bit stays,
- *  3. reports, and keeps dirty, the groups with a page that may be pinned
+ *  4. reports, and keeps dirty, the groups with a page that may be pinned
  *     for DMA, since a device may write it without a fault.
  *
- * A write that lands before step 2 is in the memory when the harvest
+ * A write that lands before step 3 is in the memory when the harvest
  * returns, so whoever copies the reported groups afterwards sees it; a
- * write after step 2 faults, sets the bit again and is reported by the next
- * harvest. The order of steps 1 and 2 matters: write-protecting first would
+ * write after step 3 faults, sets the bit again and is reported by the next
+ * harvest. The order of steps 1 and 3 matters: write-protecting first would
  * let a fault upgrade a group between the two steps and lose its bit.
  */
 #include "vmig.h"
@@ -28,6 +30,7 @@
 #include <linux/ktime.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
+#include <linux/pagemap.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -350,6 +353,28 @@ static void vmig_wrprotect_bits(struct vmig_vm *vm, const unsigned long *bits,
 }
 
 /*
+ * Wait until no fault holds the folio lock of a page just taken: a fault
+ * on a group of one page marks the page under that lock and leaves making
+ * the PTE writable to the core, which unlocks afterwards. A fault that
+ * marked before the take is then done, and write-protecting undoes it; one
+ * that locks after this check marks after the take, and the bit stays.
+ * (The take is a fully ordered cmpxchg, so the check cannot pass it.)
+ */
+static void vmig_wait_unlocked(struct vmig_vm *vm, const unsigned long *bits,
+			       unsigned long first, unsigned long nbits)
+{
+	unsigned long i;
+
+	for_each_set_bit(i, bits, nbits) {
+		/* Pairs with cmpxchg_release() in vmig_mem_page(). */
+		struct page *page = smp_load_acquire(&vm->pages[first + i]);
+
+		if (page)
+			folio_wait_locked(page_folio(page));
+	}
+}
+
+/*
  * Report, and keep dirty, the pages of the range that may be pinned for
  * DMA: a device may write them without a fault. Returns their number.
  */
@@ -411,6 +436,7 @@ int vmig_track_harvest(struct vmig_ucmd *ucmd)
 	}
 
 	vmig_bitmap_take(pages, track->dirty, first, nr);
+	vmig_wait_unlocked(vm, pages, first, nr);
 	vmig_wrprotect_bits(vm, pages, first, nr);
 	if (track->regions)
 		for (r = 0; r < nr; r += 1UL << VMIG_REGION_SHIFT)

@@ -22,7 +22,7 @@ make -s -C "$top/tools/testing/bench" O="$stage/tests" KBUILD="$kbuild"
 
 echo "run track_bench $*" >"$out/plan"
 echo "booting the bench VM (non-debug kernel, TCG)..."
-VMIG_VM_TIMEOUT=${VMIG_VM_TIMEOUT:-1800} "$vm/run.sh" "$kbuild" "$stage" "$out/plan" "$out/vm"
+VMIG_VM_CPUS=${VMIG_VM_CPUS:-1} VMIG_VM_MEM=${VMIG_VM_MEM:-4096} VMIG_VM_TIMEOUT=${VMIG_VM_TIMEOUT:-1800} "$vm/run.sh" "$kbuild" "$stage" "$out/plan" "$out/vm"
 
 results=$out/vm/results.log
 if ! grep -q '^@@vmig end run track_bench 0' "$results"; then

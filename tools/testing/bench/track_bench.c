@@ -12,9 +12,13 @@
  * Prints a table of ratios, then the figures as one JSON object on a line
  * of its own after "JSON ".
  *
- *   track_bench [MiB] [rounds]   (default 256 MiB, 8 rounds)
+ *   track_bench [MiB] [rounds]   (default 128 MiB, 9 rounds)
+ *
+ * All mechanisms are set up at once and run interleaved, round by round;
+ * times are medians over the rounds.
  */
 #include <err.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -28,6 +32,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 
 #include "libvmig.h"
 
@@ -52,6 +57,8 @@ static const struct mech mechs[] = {
 	{ "vmig-auto", VMIG, VMIG_GROUP_AUTO },
 	{ "uffd-wp-async", UFFD_WP, 0 },
 	{ "soft-dirty", SOFT_DIRTY, 0 },
+	/* soft-dirty's baseline, in its own process (see alone()) */
+	{ "untracked-anon-sd", ANON_UNTRACKED, 1 },
 };
 
 static const char * const workloads[] = {
@@ -64,6 +71,7 @@ static const char * const workloads[] = {
 
 /* The cost model of automatic group sizes: a fault costs 16 pages sent. */
 #define FAULT_COST 16
+#define MAX_ROUNDS 64
 
 struct ctx {
 	const struct mech *m;
@@ -79,7 +87,8 @@ struct result {
 	double faults, written, reported, write_s, harvest_s;
 };
 
-static struct result results[NR_MECHS][NR_WORKLOADS];
+/* Shared, so that a child process can fill in its mechanism's row. */
+static struct result (*results)[NR_WORKLOADS];
 
 static double now(void)
 {
@@ -109,7 +118,8 @@ static void setup(struct ctx *c)
 	if (!c->bm || !c->vec)
 		err(1, "calloc");
 	if (c->m->kind == VMIG || c->m->kind == VMIG_UNTRACKED) {
-		snprintf(c->name, sizeof(c->name), "bench-%d", getpid());
+		snprintf(c->name, sizeof(c->name), "bench-%d-%d", getpid(),
+			 (int)(c->m - mechs));
 		c->vmfd = vmig_vm_create(c->dev, c->name, c->npages);
 		if (c->vmfd < 0)
 			errx(1, "VMIG_VM_CREATE: %s", strerror(-c->vmfd));
@@ -263,40 +273,116 @@ static __u64 distinct(const __u64 *seq, __u64 n, __u64 npages)
 	return d;
 }
 
-static void run(int dev, unsigned int mi, int w, __u64 npages, int rounds)
+static int cmp_double(const void *a, const void *b)
 {
-	struct ctx c = { .m = &mechs[mi], .npages = npages, .dev = dev };
-	struct result *res = &results[mi][w];
-	__u64 *seq = malloc(npages * sizeof(*seq)), i, n;
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/*
+ * clear_refs write-protects every PTE of the process, so soft-dirty runs
+ * alone in a child process, and so does its baseline, in another; the rest
+ * run together, interleaved.
+ */
+static bool alone(unsigned int mi)
+{
+	return mechs[mi].kind == SOFT_DIRTY ||
+	       !strcmp(mechs[mi].name, "untracked-anon-sd");
+}
+
+/*
+ * Run workload @w on the mechanisms @mask selects, interleaved: each round
+ * runs all of them, in an order that rotates, so that drift in the host's
+ * speed falls on all alike. Times are medians over the rounds, counts
+ * means.
+ */
+static void run_set(int dev, int w, __u64 npages, int rounds, unsigned int mask)
+{
+	static struct ctx c[NR_MECHS];
+	double write_s[NR_MECHS][MAX_ROUNDS], harvest_s[NR_MECHS][MAX_ROUNDS];
+	__u64 *seq = malloc(npages * sizeof(*seq)), i, n, written;
+	unsigned int k, mi;
 	double t0, t1;
 	int r;
 	long f0;
 
 	if (!seq)
 		err(1, "malloc");
-	setup(&c);
-	harvest(&c);
+	for (mi = 0; mi < NR_MECHS; mi++) {
+		if (!(mask & (1U << mi)))
+			continue;
+		c[mi] = (struct ctx){ .m = &mechs[mi], .npages = npages, .dev = dev };
+		setup(&c[mi]);
+		harvest(&c[mi]);
+	}
 	for (r = 0; r < rounds; r++) {
 		n = sequence(w, npages, r, seq);
-		res->written += distinct(seq, n, npages);
-		f0 = minflt();
-		t0 = now();
-		for (i = 0; i < n; i++)
-			memset(c.mem + seq[i] * PAGE, r + 2, PAGE);
-		t1 = now();
-		res->faults += minflt() - f0;
-		res->write_s += t1 - t0;
-		t0 = now();
-		res->reported += harvest(&c);
-		res->harvest_s += now() - t0;
+		written = distinct(seq, n, npages);
+		for (k = 0; k < NR_MECHS; k++) {
+			struct result *res;
+
+			mi = (k + r) % NR_MECHS;
+			if (!(mask & (1U << mi)))
+				continue;
+			res = &results[mi][w];
+			res->written += written;
+			f0 = minflt();
+			t0 = now();
+			for (i = 0; i < n; i++)
+				memset(c[mi].mem + seq[i] * PAGE, r + 2, PAGE);
+			t1 = now();
+			res->faults += minflt() - f0;
+			write_s[mi][r] = t1 - t0;
+			t0 = now();
+			res->reported += harvest(&c[mi]);
+			harvest_s[mi][r] = now() - t0;
+		}
 	}
-	res->faults /= rounds;
-	res->written /= rounds;
-	res->reported /= rounds;
-	res->write_s /= rounds;
-	res->harvest_s /= rounds;
-	teardown(&c);
+	for (mi = 0; mi < NR_MECHS; mi++) {
+		struct result *res = &results[mi][w];
+
+		if (!(mask & (1U << mi)))
+			continue;
+		res->faults /= rounds;
+		res->written /= rounds;
+		res->reported /= rounds;
+		res->write_s = median(write_s[mi], rounds);
+		res->harvest_s = median(harvest_s[mi], rounds);
+		teardown(&c[mi]);
+	}
 	free(seq);
+}
+
+static void run(int dev, int w, __u64 npages, int rounds)
+{
+	unsigned int mi, together = 0;
+	int status;
+	pid_t pid;
+
+	for (mi = 0; mi < NR_MECHS; mi++) {
+		if (!alone(mi)) {
+			together |= 1U << mi;
+			continue;
+		}
+		pid = fork();
+		if (pid < 0)
+			err(1, "fork");
+		if (!pid) {
+			run_set(dev, w, npages, rounds, 1U << mi);
+			_exit(0);
+		}
+		if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+		    WEXITSTATUS(status))
+			errx(1, "%s failed", mechs[mi].name);
+	}
+	run_set(dev, w, npages, rounds, together);
 }
 
 /* Faults and pages sent, in pages sent, per page written. */
@@ -317,8 +403,11 @@ static const struct result *find(const char *name, int w)
 
 static const struct result *baseline(unsigned int mi, int w)
 {
-	return find(mechs[mi].kind == VMIG ? "untracked-vmig" : "untracked-anon",
-		    w);
+	if (mechs[mi].kind == VMIG)
+		return find("untracked-vmig", w);
+	if (mechs[mi].kind == SOFT_DIRTY)
+		return find("untracked-anon-sd", w);
+	return find("untracked-anon", w);
 }
 
 static void target(const char *what, int ok, double value)
@@ -328,8 +417,8 @@ static void target(const char *what, int ok, double value)
 
 int main(int argc, char **argv)
 {
-	unsigned int mib = argc > 1 ? atoi(argv[1]) : 256;
-	int rounds = argc > 2 ? atoi(argv[2]) : 8;
+	unsigned int mib = argc > 1 ? atoi(argv[1]) : 128;
+	int rounds = argc > 2 ? atoi(argv[2]) : 9;
 	unsigned int w;
 	__u64 npages = (__u64)mib << 20 >> 12;
 	const struct result *g1, *g64, *uffd;
@@ -337,17 +426,23 @@ int main(int argc, char **argv)
 	unsigned int mi;
 	int dev;
 
+	results = mmap(NULL, sizeof(*results) * NR_MECHS, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (results == MAP_FAILED)
+		err(1, "mmap");
 	dev = vmig_open_dev();
 	if (dev < 0)
 		errx(1, "/dev/vmig: %s", strerror(-dev));
+	if (rounds < 1 || rounds > MAX_ROUNDS || !mib)
+		errx(2, "usage: track_bench [MiB] [rounds, 1 to %d]", MAX_ROUNDS);
 	for (w = 0; w < NR_WORKLOADS; w++)
-		for (mi = 0; mi < NR_MECHS; mi++)
-			run(dev, mi, w, npages, rounds);
+		run(dev, w, npages, rounds);
 
 	printf("write tracking, %u MiB, %d rounds of 4 KiB writes: a sequential pass,\n",
 	       mib, rounds);
 	printf("1/64 of memory at random, a hot-set pass (90%% in a tenth), or the three\n");
-	printf("on thirds of memory (mixed). Ratios measured side by side in one run;\n");
+	printf("on thirds of memory (mixed). Mechanisms interleaved round by round, times\n");
+	printf("are medians; ratios measured side by side in one run;\n");
 	printf("timings are emulated (TCG). cost: (faults x %d + pages reported) per\n",
 	       FAULT_COST);
 	printf("page written, the model automatic group sizes minimise.\n\n");
