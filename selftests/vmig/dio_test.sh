@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Run dio_test on a loop device over a tmpfs file, and on the same data
-# behind dm-delay (1 s per read), so that a read stays pinned while a
+# behind dm-delay (2 s per read), so that a read stays pinned while a
 # harvest runs. Needs root, losetup and dmsetup.
 set -e
 dir=$(cd "$(dirname "$0")" && pwd)
@@ -20,7 +20,7 @@ dd if=/dev/zero of="$work/disk" bs=1M count=1 2>/dev/null
 loop=$(losetup -f)
 losetup "$loop" "$work/disk"
 sectors=$(($(stat -c %s "$work/disk") / 512))
-echo "0 $sectors delay $loop 0 1000" | dmsetup create vmig-dio-slow
+echo "0 $sectors delay $loop 0 2000" | dmsetup create vmig-dio-slow
 # No udev in the test VM: make the /dev/mapper node ourselves.
 dmsetup mknodes vmig-dio-slow
 

@@ -23,7 +23,8 @@ if [ -z "$kdir" ]; then
 		cut -d' ' -f1 | sort -V | tail -n 1)
 	[ -n "$pkg" ] || { echo "no linux-headers-6.12 package found" >&2; exit 1; }
 	echo "installing $pkg" >&2
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg" >&2
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		"$pkg" >&2
 	kdir=/usr/src/linux-headers-${pkg#linux-headers-}
 fi
 echo "building against $kdir"
