@@ -25,7 +25,9 @@
 #include "vmig.h"
 
 #include <linux/fs.h>
+#include <linux/delay.h>
 #include <linux/gfp.h>
+#include <linux/module.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
 #include <linux/pgtable.h>
@@ -33,6 +35,15 @@
 
 /* Untracked faults map 2 MiB at a time. */
 #define VMIG_UNTRACKED_SHIFT 9
+
+/*
+ * A test hook: hold single-page write faults this long after marking the
+ * page, folio locked, so that a test can run a harvest inside the window
+ * (selftests/vmig/mem_test.c, mkwrite_window). Zero in normal use.
+ */
+static unsigned int test_mkwrite_delay_ms;
+module_param(test_mkwrite_delay_ms, uint, 0600);
+MODULE_PARM_DESC(test_mkwrite_delay_ms, "Test hook: delay single-page write faults (ms)");
 
 int vmig_mem_init(struct vmig_vm *vm)
 {
@@ -243,6 +254,8 @@ static vm_fault_t vmig_mem_page_mkwrite(struct vm_fault *vmf)
 	if (!test_and_set_bit(vmf->pgoff, track->dirty))
 		this_cpu_inc(vm->stats->groups_dirtied);
 	rcu_read_unlock();
+	if (unlikely(READ_ONCE(test_mkwrite_delay_ms)))
+		msleep(READ_ONCE(test_mkwrite_delay_ms));
 	return VM_FAULT_LOCKED;
 }
 
