@@ -266,13 +266,15 @@ static vm_fault_t vmig_mem_map_pages(struct vm_fault *vmf, pgoff_t start,
 }
 
 /*
- * mprotect() would make write-protected dirty PTEs writable without a fault
- * (can_change_pte_writable()), and the write would go untracked.
+ * Any mprotect() that leaves a mapping writable may make write-protected
+ * dirty PTEs writable without a fault (MM_CP_TRY_CHANGE_WRITABLE, then
+ * can_change_pte_writable()), and later writes would go untracked: only
+ * taking write permission away, or changing nothing, is allowed.
  */
 static int vmig_mem_mprotect(struct vm_area_struct *vma, unsigned long start,
 			     unsigned long end, unsigned long newflags)
 {
-	if ((newflags & VM_WRITE) && !(vma->vm_flags & VM_WRITE))
+	if ((newflags & VM_WRITE) && newflags != vma->vm_flags)
 		return -EACCES;
 	return 0;
 }

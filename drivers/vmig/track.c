@@ -13,8 +13,9 @@
  *  3. write-protects the groups it took, in every mapping, taking each PTE
  *     lock: a fault that made a PTE writable before that is undone, and
  *     one that comes after sets its bit after step 1, so the bit stays,
- *  4. reports, and keeps dirty, the groups with a page that may be pinned
- *     for DMA, since a device may write it without a fault.
+ *  4. reports, and keeps dirty, the pages that someone holds a reference
+ *     to (a DMA pin, a get_user_pages() reference), since they may be
+ *     written through the kernel's mapping, without a fault.
  *
  * A write that lands before step 3 is in the memory when the harvest
  * returns, so whoever copies the reported groups afterwards sees it; a
@@ -271,6 +272,12 @@ int vmig_track_start(struct vmig_ucmd *ucmd)
 	     !is_power_of_2(cmd->group_pages)))
 		return -EINVAL;
 
+	/* Busy first: a caller that lost the race need not see ENOMEM. */
+	mutex_lock(&vm->lock);
+	ret = vmig_track_locked(vm) ? -EBUSY : 0;
+	mutex_unlock(&vm->lock);
+	if (ret)
+		return ret;
 	track = vmig_track_alloc(vm, cmd->group_pages);
 	if (!track)
 		return -ENOMEM;
@@ -375,9 +382,21 @@ static void vmig_wait_unlocked(struct vmig_vm *vm, const unsigned long *bits,
 }
 
 /*
- * Report, and keep dirty, the pages of the range that may be pinned for
- * DMA: a device may write them without a fault. Returns their number.
+ * Report, and keep dirty, the pages of the range that someone holds a
+ * reference to beyond our own and one per mapping: a DMA pin, or a plain
+ * get_user_pages() reference (/proc/pid/mem, ptrace, kvm_vcpu_map()). Both
+ * write through the kernel's mapping of the page, without a fault, possibly
+ * after this harvest returns. A transient reference (a fault in progress)
+ * only reports a page once more. Returns their number.
  */
+static bool vmig_page_referenced(struct page *page)
+{
+	struct folio *folio = page_folio(page);
+
+	return folio_maybe_dma_pinned(folio) ||
+	       folio_ref_count(folio) > 1 + folio_mapcount(folio);
+}
+
 static unsigned long vmig_keep_pinned(struct vmig_vm *vm,
 				      struct vmig_track *track,
 				      unsigned long *bits, unsigned long first,
@@ -389,7 +408,7 @@ static unsigned long vmig_keep_pinned(struct vmig_vm *vm,
 		/* Pairs with cmpxchg_release() in vmig_mem_page(). */
 		struct page *page = smp_load_acquire(&vm->pages[first + i]);
 
-		if (page && folio_maybe_dma_pinned(page_folio(page))) {
+		if (page && vmig_page_referenced(page)) {
 			__set_bit(i, bits);
 			set_bit(first + i, track->dirty);
 			pinned++;
@@ -452,26 +471,38 @@ int vmig_track_harvest(struct vmig_ucmd *ucmd)
 			__set_bit(p >> track->shift, out);
 	}
 	cmd->nr_dirty = bitmap_weight(out, out == pages ? nr : ng);
-	ret = -EFAULT;
-	if (copy_to_user(u64_to_user_ptr(cmd->bitmap), out,
-			 DIV_ROUND_UP(out == pages ? nr : ng, 64) * sizeof(u64)))
-		goto out_restore;
-	ret = vmig_ucmd_respond(ucmd, sizeof(*cmd));
-	if (ret)
-		goto out_restore;
-
 	vm->harvests++;
 	vm->pages_reported += bitmap_weight(pages, nr);
 	vm->pinned_pages += pinned;
 	vm->harvest_ns += ktime_get_ns() - start_ns;
-	goto out_free;
-
-out_restore:
-	/* Nobody learnt of these pages: they stay dirty. */
-	vmig_bitmap_restore(track->dirty, pages, first, nr);
-out_free:
+	/*
+	 * Copy out without vm->lock: the bitmap's pages may be slow to fault
+	 * in (userfaultfd, FUSE), and nothing else on this VM should wait.
+	 */
+	mutex_unlock(&vm->lock);
+	ret = -EFAULT;
+	if (!copy_to_user(u64_to_user_ptr(cmd->bitmap), out,
+			  DIV_ROUND_UP(out == pages ? nr : ng, 64) * sizeof(u64)))
+		ret = vmig_ucmd_respond(ucmd, sizeof(*cmd));
+	if (ret) {
+		/*
+		 * Nobody learnt of these pages: they stay dirty, unless
+		 * tracking stopped meanwhile, and then nobody cares.
+		 */
+		mutex_lock(&vm->lock);
+		if (vmig_track_locked(vm) == track)
+			vmig_bitmap_restore(track->dirty, pages, first, nr);
+		vm->harvests--;
+		vm->pages_reported -= bitmap_weight(pages, nr);
+		vm->pinned_pages -= pinned;
+		mutex_unlock(&vm->lock);
+	}
 	if (out != pages)
 		kvfree(out);
+	kvfree(pages);
+	return ret;
+
+out_free:
 	kvfree(pages);
 out_unlock:
 	mutex_unlock(&vm->lock);

@@ -213,17 +213,31 @@ int vmig_vm_create(struct vmig_ucmd *ucmd)
 				break;
 		list_add_tail(&vm->node, &pos->node);
 	}
-	get_file(file);
+	get_file(file);		/* the registry's */
 	mutex_unlock(&vmig_vms_lock);
 
+	/*
+	 * One more for the descriptor, which installing consumes; ours, from
+	 * creation, keeps the VM alive until we return, even if somebody
+	 * destroys it by name meanwhile.
+	 */
+	get_file(file);
 	ret = vmig_vm_install_fd(ucmd, file, &cmd->out_fd, sizeof(*cmd));
 	if (ret) {
-		/* The caller never learnt of the VM: take it back. */
+		/*
+		 * The caller never learnt of the VM: take it back, unless a
+		 * VMIG_VM_DESTROY by name did so already.
+		 */
+		bool named;
+
 		mutex_lock(&vmig_vms_lock);
+		named = !list_empty(&vm->node);
 		list_del_init(&vm->node);
 		mutex_unlock(&vmig_vms_lock);
-		fput(file);
+		if (named)
+			fput(file);
 	}
+	fput(file);
 	return ret;
 
 err_file:

@@ -5,6 +5,7 @@
  * report, every rejected input, and the tracking invariant under writer
  * threads racing with a harvester.
  */
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -13,6 +14,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -313,6 +315,13 @@ TEST_F(vm, mmap_rules)
 	EXPECT_EQ(MAP_FAILED, mremap(p, PAGE, 2 * PAGE, 0));
 	munmap(p, PAGE);
 
+	/*
+	 * A writable mapping may not change otherwise (the core could make
+	 * clean-looking PTEs writable); asking for what it has is fine.
+	 */
+	EXPECT_EQ(-1, mprotect(self->c.mem, PAGE, PROT_READ | PROT_WRITE | PROT_EXEC));
+	EXPECT_EQ(EACCES, errno);
+	EXPECT_EQ(0, mprotect(self->c.mem, PAGE, PROT_READ | PROT_WRITE));
 	/* Dropping write permission is fine; taking it back is not. */
 	ASSERT_EQ(0, mprotect(self->c.mem, PAGE, PROT_READ));
 	EXPECT_EQ(-1, mprotect(self->c.mem, PAGE, PROT_READ | PROT_WRITE));
@@ -622,6 +631,39 @@ TEST_F(vm, mkwrite_window)
 	if (memcmp(shadow, self->c.mem + 5 * PAGE, PAGE))
 		ASSERT_EQ(1, vmig_harvest(self->c.vmfd, 0, n, 0, bm));
 	EXPECT_EQ(0, vmig_track_stop(self->c.vmfd));
+	free(bm);
+}
+
+/*
+ * A page someone holds a reference to (here vmsplice() into a pipe, as a
+ * get_user_pages() user would) is reported at every harvest while held,
+ * and once more after: it may be written through the kernel's mapping.
+ */
+TEST_F(vm, referenced_pages)
+{
+	__u64 n = self->c.nr_pages, *bm = bitmap_alloc(n);
+	struct iovec iov = { .iov_base = self->c.mem + 9 * PAGE, .iov_len = PAGE };
+	struct vmig_vm_stats s;
+	char buf[PAGE];
+	int p[2], i;
+
+	ASSERT_EQ(0, pipe(p));
+	ASSERT_EQ(0, vmig_track_start(self->c.vmfd, 1));
+	self->c.mem[9 * PAGE] = 1;
+	ASSERT_EQ(n, vmig_harvest(self->c.vmfd, 0, n, 0, bm));
+	ASSERT_EQ(PAGE, vmsplice(p[1], &iov, 1, 0));
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(1, vmig_harvest(self->c.vmfd, 0, n, 0, bm));
+		EXPECT_TRUE(vmig_test_bit(bm, 9));
+	}
+	ASSERT_EQ(PAGE, read(p[0], buf, PAGE));
+	EXPECT_EQ(1, vmig_harvest(self->c.vmfd, 0, n, 0, bm));
+	EXPECT_EQ(0, vmig_harvest(self->c.vmfd, 0, n, 0, bm));
+	ASSERT_EQ(0, vmig_vm_stats(self->c.vmfd, &s));
+	EXPECT_EQ(3, s.pinned_pages);
+	EXPECT_EQ(0, vmig_track_stop(self->c.vmfd));
+	close(p[0]);
+	close(p[1]);
 	free(bm);
 }
 

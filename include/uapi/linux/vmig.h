@@ -103,8 +103,10 @@ struct vmig_api_version {
  *
  * The memory reads as zeroes until written. A mapping must be MAP_SHARED
  * and lie within the object (offset and length in whole pages); it is not
- * inherited across fork(), cannot grow with mremap(), and cannot gain write
- * permission with mprotect() (EACCES): map it PROT_WRITE from the start.
+ * inherited across fork() (unless madvise(MADV_DOFORK) asks for it), and
+ * cannot grow with mremap(). mprotect() may only take write permission
+ * away: any other change of a writable mapping, and giving write
+ * permission back, fail with EACCES. Map it PROT_WRITE from the start.
  *
  * The VM's file descriptor takes the VMIG_VM_* ioctls below, and fstat()
  * reports the memory size.
@@ -259,9 +261,10 @@ struct vmig_vm_info {
  * after a harvest returns is reported by a later harvest. A write that lands
  * while the harvest runs is either reported by it, and is then visible in
  * the memory when the harvest returns, or reported by a later one. Pages
- * that may be pinned for DMA (folio_maybe_dma_pinned()) when a harvest runs
- * are reported by it and stay dirty for the next one, since a device may
- * still write them without a fault.
+ * that someone holds a reference to when a harvest runs (pinned for DMA,
+ * or taken by get_user_pages() for /proc/pid/mem, ptrace or KVM) are
+ * reported by it and stay dirty for the next one, since they may still be
+ * written through the kernel's mapping, without a fault.
  *
  * The first harvest after VMIG_TRACK_START reports every page.
  */
@@ -349,7 +352,8 @@ struct vmig_dirty_harvest {
  *	writable in one mapping)
  * @groups_dirtied: write faults that found their group clean
  * @pages_reported: pages reported dirty by harvests
- * @pinned_pages: pages reported because they may be pinned for DMA
+ * @pinned_pages: pages reported because someone held a reference to them
+ *	(a DMA pin, or a get_user_pages() reference)
  * @harvests: harvest calls that succeeded
  * @harvest_ns: time spent in them, in nanoseconds
  * @pages_present: pages of memory allocated so far (the rest reads as 0)
