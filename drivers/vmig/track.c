@@ -388,6 +388,12 @@ static void vmig_wait_unlocked(struct vmig_vm *vm, const unsigned long *bits,
  * write through the kernel's mapping of the page, without a fault, possibly
  * after this harvest returns. A transient reference (a fault in progress)
  * only reports a page once more. Returns their number.
+ *
+ * Only the pages taken need a look: a reference that can write is taken
+ * with FOLL_WRITE, which needs the PTE writable, so the page was marked
+ * when it was taken; and a page found referenced is kept dirty, so the
+ * next harvest takes it and looks again, until the reference is gone.
+ * A harvest thus costs time in proportion to what it reports.
  */
 static bool vmig_page_referenced(struct page *page)
 {
@@ -404,12 +410,11 @@ static unsigned long vmig_keep_pinned(struct vmig_vm *vm,
 {
 	unsigned long i, pinned = 0;
 
-	for (i = 0; i < nbits; i++) {
+	for_each_set_bit(i, bits, nbits) {
 		/* Pairs with cmpxchg_release() in vmig_mem_page(). */
 		struct page *page = smp_load_acquire(&vm->pages[first + i]);
 
 		if (page && vmig_page_referenced(page)) {
-			__set_bit(i, bits);
 			set_bit(first + i, track->dirty);
 			pinned++;
 		}

@@ -635,9 +635,11 @@ TEST_F(vm, mkwrite_window)
 }
 
 /*
- * A page someone holds a reference to (here vmsplice() into a pipe, as a
- * get_user_pages() user would) is reported at every harvest while held,
- * and once more after: it may be written through the kernel's mapping.
+ * A page someone took a reference to while it was dirty (here vmsplice()
+ * into a pipe, as a get_user_pages() user would) is reported at every
+ * harvest while the reference is held, and once more after: it may be
+ * written through the kernel's mapping. (A writable reference can only be
+ * taken on a page marked dirty: FOLL_WRITE needs the PTE writable.)
  */
 TEST_F(vm, referenced_pages)
 {
@@ -649,8 +651,8 @@ TEST_F(vm, referenced_pages)
 
 	ASSERT_EQ(0, pipe(p));
 	ASSERT_EQ(0, vmig_track_start(self->c.vmfd, 1));
-	self->c.mem[9 * PAGE] = 1;
 	ASSERT_EQ(n, vmig_harvest(self->c.vmfd, 0, n, 0, bm));
+	self->c.mem[9 * PAGE] = 1;
 	ASSERT_EQ(PAGE, vmsplice(p[1], &iov, 1, 0));
 	for (i = 0; i < 3; i++) {
 		ASSERT_EQ(1, vmig_harvest(self->c.vmfd, 0, n, 0, bm));
