@@ -236,15 +236,33 @@ static vm_fault_t vmig_mem_fault(struct vm_fault *vmf)
  * core unlocks the folio only after that, and a harvest waits for locked
  * folios of the pages it takes before it write-protects them (track.c).
  */
+/* Whether tracking runs with a group of one page for @pgoff. */
+static bool vmig_mem_single(struct vmig_vm *vm, pgoff_t pgoff)
+{
+	struct vmig_track *track;
+	bool single;
+
+	rcu_read_lock();
+	track = rcu_dereference(vm->track);
+	single = track && !vmig_track_shift(track, pgoff);
+	rcu_read_unlock();
+	return single;
+}
+
 static vm_fault_t vmig_mem_page_mkwrite(struct vm_fault *vmf)
 {
 	struct vmig_vm *vm = vmf->vma->vm_file->private_data;
 	struct folio *folio = page_folio(vmf->page);
 	struct vmig_track *track;
 
+	/* Groups take the walk, without touching the folio lock. */
+	if (!vmig_mem_single(vm, vmf->pgoff))
+		return vmig_mem_fault_group(vmf, true, false);
+
 	folio_lock(folio);
 	rcu_read_lock();
 	track = rcu_dereference(vm->track);
+	/* Tracking may have stopped, or the region grown, meanwhile. */
 	if (!track || vmig_track_shift(track, vmf->pgoff)) {
 		rcu_read_unlock();
 		folio_unlock(folio);
