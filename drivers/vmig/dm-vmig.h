@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * dm-vmig: the files of the device-mapper target share these.
+ */
+#ifndef _VMIG_DM_VMIG_H
+#define _VMIG_DM_VMIG_H
+
+#include <linux/blk_types.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+
+#include "disk.h"
+
+struct dm_dev;
+struct dm_target;
+
+/* Defaults of the table's optional arguments. */
+#define VMIG_DM_TIMEOUT_MS 10000
+#define VMIG_DM_MAX_DEPTH 65536
+
+/**
+ * struct vmig_dm - one dm-vmig target
+ * @ti: the target
+ * @dev: the backing device
+ * @start: where the target starts on @dev
+ * @max_inflight: the dispatch depth, 0 for unlimited
+ * @timeout_ms: the default hand-off timeout
+ * @opt_max_inflight: the table gave max_inflight (for the table status)
+ * @opt_timeout: the table gave timeout_ms
+ * @opt_incoming: the table gave incoming
+ * @disk: the registration with vmig.ko
+ * @op_lock: serializes hand-off operations; those that change the state
+ *	only try it and fail with -EBUSY
+ * @pkg: the package of a FENCED target, under @op_lock
+ * @pkg_len: its size
+ * @held: IO cancelled by the hand-off, in order, under @op_lock (and
+ *	@lock when it is spliced back)
+ * @lock: protects everything below; taken in completion context
+ * @state: VMIG_DISK_ST_RUNNING...
+ * @suspending: between presuspend and resume: the depth does not apply
+ * @next_seq: the sequence number of the next IO
+ * @limit_seq: only IO with a lower sequence number is dispatched
+ * @queue: IO waiting to be dispatched, in order
+ * @ordered: reissued IO in flight; IO that overlaps it, and flushes, wait
+ * @queued: entries of @queue
+ * @nr_held: entries of @held
+ * @inflight: IO at the backing device
+ * @reissue_pending: reissued IO not finished yet
+ * @reissue_errors: reissued IO that failed, since the last import
+ * @passed: counter
+ * @cancelled: counter
+ * @reissued: counter
+ * @errors: counter
+ * @recording: a hand-off records completions in @done
+ * @done: descriptors of the IO a hand-off waited for
+ * @nr_done: entries of @done
+ * @max_done: room in @done
+ * @wait: hand-offs, imports and suspends wait here for IO to finish
+ * @dispatch: dispatches @queue
+ */
+struct vmig_dm {
+	struct dm_target *ti;
+	struct dm_dev *dev;
+	sector_t start;
+	u32 max_inflight;
+	u32 timeout_ms;
+	bool opt_max_inflight;
+	bool opt_timeout;
+	bool opt_incoming;
+	struct vmig_disk *disk;
+
+	struct mutex op_lock; /* see above */
+	void *pkg;
+	size_t pkg_len;
+	struct list_head held;
+
+	spinlock_t lock; /* see above */
+	u32 state;
+	bool suspending;
+	u64 next_seq;
+	u64 limit_seq;
+	struct list_head queue;
+	struct list_head ordered;
+	u32 queued;
+	u32 nr_held;
+	u32 inflight;
+	u32 reissue_pending;
+	u32 reissue_errors;
+	u64 passed;
+	u64 cancelled;
+	u64 reissued;
+	u32 errors;
+	bool recording;
+	struct vmig_disk_desc *done;
+	u32 nr_done;
+	u32 max_done;
+
+	wait_queue_head_t wait;
+	struct work_struct dispatch;
+};
+
+/**
+ * struct vmig_dm_req - one IO in the filter: the per-bio data of a guest
+ *	IO, or an allocation of its own for a reissued one
+ * @list: in &vmig_dm.queue or &vmig_dm.held
+ * @olist: a reissued IO in flight: in &vmig_dm.ordered
+ * @bio: the bio
+ * @c: the target
+ * @seq: its sequence number
+ * @sector: its first sector, from the start of the target
+ * @sectors: its length
+ * @opf: its operation and flags
+ * @dispatched: it went to the backing device
+ * @reissue: it comes from a package
+ * @status: reissued with VMIG_DISK_IMPORT_WAIT: where its result goes
+ */
+struct vmig_dm_req {
+	struct list_head list;
+	struct list_head olist;
+	struct bio *bio;
+	struct vmig_dm *c;
+	u64 seq;
+	sector_t sector;
+	u32 sectors;
+	blk_opf_t opf;
+	bool dispatched;
+	bool reissue;
+	s32 *status;
+};
+
+extern struct workqueue_struct *vmig_dm_wq;
+
+/* dm-vmig-queue.c: holding and dispatching. */
+bool vmig_dm_may_dispatch(struct vmig_dm *c, struct vmig_dm_req *req);
+void vmig_dm_start(struct vmig_dm *c, struct vmig_dm_req *req);
+void vmig_dm_done(struct vmig_dm *c, struct vmig_dm_req *req,
+		  blk_status_t status);
+void vmig_dm_dispatch(struct work_struct *work);
+void vmig_dm_kick(struct vmig_dm *c);
+bool vmig_dm_quiet_locked(struct vmig_dm *c);
+bool vmig_dm_quiet(struct vmig_dm *c);
+void vmig_dm_get_status(void *priv, struct vmig_disk_status *st);
+
+/* dm-vmig-handoff.c: the source side. */
+int vmig_dm_handoff(void *priv, u32 mode, u32 timeout_ms,
+		    struct vmig_disk_result *res);
+int vmig_dm_export(void *priv, vmig_disk_export_fn fn, void *arg);
+int vmig_dm_release(void *priv);
+int vmig_dm_complete(void *priv);
+int vmig_dm_incoming(void *priv);
+void vmig_dm_fail_held(struct vmig_dm *c, blk_status_t status);
+
+/* dm-vmig-reissue.c: the target side. */
+int vmig_dm_import(void *priv, const void *pkg, size_t len, u32 flags,
+		   s32 *statuses, struct vmig_disk_result *res);
+
+#endif /* _VMIG_DM_VMIG_H */
