@@ -7,7 +7,7 @@
  * then fence: take what still waits as cancelled, and build the package
  * from the records and the cancelled IO. From then on new IO fails with
  * EBADE. release puts the cancelled IO back at the head of the queue, in
- * order; complete fails it with EBADE.
+ * order; complete ends it with EREMOTEIO: the target carried it out.
  */
 #include <linux/bio.h>
 #include <linux/blkdev.h>
@@ -317,7 +317,7 @@ int vmig_dm_complete(void *priv)
 		c->state = ret;
 	spin_unlock_irq(&c->lock);
 	if (ret >= 0) {
-		vmig_dm_fail_held(c, BLK_STS_RESV_CONFLICT);
+		vmig_dm_fail_held(c, BLK_STS_TARGET);
 		vmig_dm_drop_pkg(c);
 		ret = 0;
 	}

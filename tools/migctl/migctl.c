@@ -18,6 +18,8 @@ static const struct migctl_cmd commands[] = {
 	{ "vm", "list|create|destroy|stats", "manage VMs", cmd_vm },
 	{ "track", "NAME [options]", "track a VM's writes and show the dirty rate",
 	  cmd_track },
+	{ "disk", "status|handoff|export|import|...", "a dm-vmig disk's hand-off",
+	  cmd_disk },
 };
 
 int migctl_open_dev(void)

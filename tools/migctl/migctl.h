@@ -29,5 +29,6 @@ void migctl_fmt_bytes(char *buf, size_t len, double bytes);
 int cmd_version(int argc, char **argv);
 int cmd_vm(int argc, char **argv);
 int cmd_track(int argc, char **argv);
+int cmd_disk(int argc, char **argv);
 
 #endif /* _MIGCTL_H */

@@ -144,7 +144,7 @@ enum {
  * FENCED        The hand-off is done and its package ready. New IO fails
  *               with EBADE; held IO stays held until the migration is
  *               released (cancelled: it is dispatched in order, back to
- *               RUNNING) or completed (it fails with EBADE, to GONE).
+ *               RUNNING) or completed (it ends with EREMOTEIO, to GONE).
  * GONE          The disk belongs to the target. IO fails with EBADE. Can
  *               become INCOMING again, for a migration back.
  * INCOMING      The target side before import: IO of the guest waits until
@@ -353,7 +353,7 @@ struct vmig_disk_import {
  * VMIG_DISK_RELEASE cancels a migration: a FENCED disk dispatches its held
  * IO in order and runs again; an INCOMING one lets its guest's IO through.
  * VMIG_DISK_COMPLETE ends one on the source: the held IO of a FENCED disk
- * fails with EBADE and the disk is GONE. VMIG_DISK_INCOMING makes an idle
+ * ends with EREMOTEIO and the disk is GONE. VMIG_DISK_INCOMING makes an idle
  * RUNNING disk, or a GONE one, wait for a package.
  */
 struct vmig_disk_ctl {
