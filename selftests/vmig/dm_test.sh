@@ -54,6 +54,15 @@ mk() {
 dev() { echo "/dev/mapper/$1"; }
 state() { dmsetup status "$1" | awk '{print $4}'; }
 field() { dmsetup status "$1" | awk -v k="$2" '{for (i = 4; i < NF; i++) if ($i == k) print $(i + 1)}'; }
+# wait_field NAME KEY VALUE: until the status shows it, for up to 10 s.
+wait_field() {
+	for i in $(seq 100); do
+		[ "$(field "$1" "$2")" = "$3" ] && return 0
+		sleep 0.1
+	done
+	echo "# $1: $2 is $(field "$1" "$2"), not $3"
+	return 1
+}
 
 # --- tables, status, messages -------------------------------------------
 
@@ -213,7 +222,7 @@ migctl disk incoming vmig-b
 delay 200
 "$wl" aio "$(dev vmig-a)" 7 4 >"$work/aio" &
 aiopid=$!
-sleep 0.1
+wait_field vmig-a held 3
 out=$(migctl disk handoff vmig-a)
 echo "# $out"
 migctl disk export vmig-a "$work/pkg" >/dev/null
@@ -239,10 +248,13 @@ dd if=/dev/zero of="$(dev vmig-a)" bs=4k count=1 oflag=direct 2>/dev/null &
 ddpid=$!
 dd if=/dev/zero of="$(dev vmig-a)" bs=4k count=1 seek=1 oflag=direct 2>/dev/null &
 ddpid2=$!
-sleep 0.3
+wait_field vmig-a held 1
 migctl disk handoff vmig-a cancel 5000 >"$work/h1" 2>&1 &
 hpid=$!
-sleep 0.3
+for i in $(seq 100); do
+	[ "$(state vmig-a)" = handoff ] && break
+	sleep 0.1
+done
 dmsetup message vmig-a 0 handoff 2>/dev/null
 r1=$?
 wait $hpid
@@ -272,13 +284,13 @@ loop2=$(losetup -f)
 losetup "$loop2" "$work/disk2"
 echo "0 $sectors flakey $loop2 0 0 60 1 error_writes" | dmsetup create vmig-flaky
 dmsetup mknodes vmig-flaky
-echo "0 $sectors delay /dev/mapper/vmig-flaky 0 300" | dmsetup create vmig-slow2
+echo "0 $sectors delay /dev/mapper/vmig-flaky 0 1000" | dmsetup create vmig-slow2
 dmsetup mknodes vmig-slow2
 echo "0 $sectors vmig /dev/mapper/vmig-slow2 0" | dmsetup create vmig-c
 dmsetup mknodes vmig-c
 dd if=/dev/zero of="$(dev vmig-c)" bs=4k count=1 oflag=direct 2>/dev/null &
 ddpid=$!
-sleep 0.1
+wait_field vmig-c inflight 1
 out=$(migctl disk handoff vmig-c)
 r=$?
 echo "# $out"
@@ -309,8 +321,8 @@ migctl disk export vmig-b "$work/pkg" >/dev/null
 out=$(migctl disk import vmig-c "$work/pkg" wait)
 r=$?
 echo "$out" | head -1 | sed 's/^/# /'
-n=$(echo "$out" | grep -c 'error')
-[ $r -eq 3 ] && [ "$n" -gt 0 ]
+nerr=$(echo "$out" | grep -c 'error')
+[ $r -eq 3 ] && [ "$nerr" -gt 0 ]
 result $? "reissue errors on a failed backing device are reported per IO"
 migctl disk release vmig-b
 wait $wlpid

@@ -25,7 +25,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,7 +41,7 @@
 #define MAGIC 0x314b4c424c574d44ULL /* "DMWLBLK1" */
 
 struct rec {
-	uint64_t block, gen;
+	__u64 block, gen;
 	int err;
 };
 
@@ -50,15 +49,15 @@ struct worker {
 	pthread_t thread;
 	const char *dev;
 	unsigned int id, nthreads, sync_every;
-	uint64_t blocks;
+	__u64 blocks;
 	struct rec *recs;
 	size_t nr, cap;
 };
 
-static uint64_t next_gen;
-static uint64_t deadline_ns;
+static __u64 next_gen;
+static __u64 deadline_ns;
 
-static uint64_t now_ns(void)
+static __u64 now_ns(void)
 {
 	struct timespec ts;
 
@@ -66,7 +65,7 @@ static uint64_t now_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-static uint64_t mix(uint64_t x)
+static __u64 mix(__u64 x)
 {
 	x ^= x >> 33;
 	x *= 0xff51afd7ed558ccdULL;
@@ -74,7 +73,7 @@ static uint64_t mix(uint64_t x)
 	return x;
 }
 
-static void fill(uint64_t *w, uint64_t block, uint64_t gen)
+static void fill(__u64 *w, __u64 block, __u64 gen)
 {
 	size_t i;
 
@@ -86,9 +85,9 @@ static void fill(uint64_t *w, uint64_t block, uint64_t gen)
 }
 
 /* The generation a block holds: 0 all zero, -1 garbage. */
-static int64_t parse(const uint64_t *w, uint64_t block)
+static __s64 parse(const __u64 *w, __u64 block)
 {
-	uint64_t want[BLK / 8];
+	__u64 want[BLK / 8];
 	size_t i;
 
 	if (w[0] != MAGIC) {
@@ -100,10 +99,10 @@ static int64_t parse(const uint64_t *w, uint64_t block)
 	if (w[1] != block)
 		return -1;
 	fill(want, block, w[2]);
-	return memcmp(w, want, BLK) ? -1 : (int64_t)w[2];
+	return memcmp(w, want, BLK) ? -1 : (__s64)w[2];
 }
 
-static void add_rec(struct worker *w, uint64_t block, uint64_t gen, int err)
+static void add_rec(struct worker *w, __u64 block, __u64 gen, int err)
 {
 	if (w->nr == w->cap) {
 		w->cap = w->cap ? w->cap * 2 : 1024;
@@ -117,8 +116,8 @@ static void add_rec(struct worker *w, uint64_t block, uint64_t gen, int err)
 static void *worker_fn(void *arg)
 {
 	struct worker *w = arg;
-	uint64_t per = w->blocks / w->nthreads, seed = w->id + 1, n = 0;
-	uint64_t *buf;
+	__u64 per = w->blocks / w->nthreads, seed = w->id + 1, n = 0;
+	__u64 *buf;
 	int fd;
 
 	fd = open(w->dev, O_RDWR | O_DIRECT);
@@ -127,7 +126,7 @@ static void *worker_fn(void *arg)
 		return NULL;
 	}
 	while (now_ns() < deadline_ns) {
-		uint64_t block, gen;
+		__u64 block, gen;
 		ssize_t r;
 
 		seed = mix(seed + 0x9e3779b97f4a7c15ULL);
@@ -156,7 +155,7 @@ static int cmd_run(int argc, char **argv)
 	if (argc < 6 || !nthreads)
 		return 2;
 	ws = calloc(nthreads, sizeof(*ws));
-	next_gen = (uint64_t)time(NULL) << 20;
+	next_gen = (__u64)time(NULL) << 20;
 	deadline_ns = now_ns() + strtoull(argv[5], NULL, 10) * 1000000ULL;
 	for (i = 0; i < nthreads; i++) {
 		ws[i] = (struct worker){ .dev = argv[1], .id = i,
@@ -173,7 +172,7 @@ static int cmd_run(int argc, char **argv)
 
 		pthread_join(ws[i].thread, NULL);
 		for (j = 0; j < ws[i].nr; j++)
-			fprintf(log, "%" PRIu64 " %" PRIu64 " %d\n",
+			fprintf(log, "%llu %llu %d\n",
 				ws[i].recs[j].block, ws[i].recs[j].gen,
 				ws[i].recs[j].err);
 		total += ws[i].nr;
@@ -186,16 +185,21 @@ static int cmd_run(int argc, char **argv)
 }
 
 struct cancelled {
-	uint64_t block, gen;
+	__u64 block, gen;
 	int seen;
 };
 
+static void bad_write(__u64 gen, __u64 block, const char *what)
+{
+	printf("verify: write %llu of block %llu %s\n", gen, block, what);
+}
+
 static int cmd_verify(int argc, char **argv)
 {
-	uint64_t blocks = strtoull(argv[3], NULL, 10), b, gen;
+	__u64 blocks = strtoull(argv[3], NULL, 10), b, gen;
 	size_t nc = 0, applied = 0, fenced = 0, handed = 0, unknown = 0;
 	struct cancelled *can = NULL;
-	uint64_t *state, *buf;
+	__u64 *state, *buf;
 	int err, bad = 0, fd;
 	unsigned char *uncertain;
 	FILE *f;
@@ -234,21 +238,20 @@ static int cmd_verify(int argc, char **argv)
 		for (i = 0; i < nr; i++) {
 			const struct vmig_disk_desc *d = vmig_disk_pkg_desc(pkg, i);
 			const char *data;
-			uint32_t off;
+			__u32 off;
 
 			if (le16toh(d->kind) != VMIG_DISK_CANCELLED ||
 			    le16toh(d->op) != VMIG_DISK_OP_WRITE)
 				continue;
 			data = vmig_disk_pkg_data(pkg, nr, d);
 			for (off = 0; off < le32toh(d->len); off += BLK) {
-				const uint64_t *w = (const void *)(data + off);
+				const __u64 *w = (const void *)(data + off);
 
 				can = realloc(can, (nc + 1) * sizeof(*can));
 				can[nc++] = (struct cancelled){ w[1], w[2], 0 };
 				if (w[0] != MAGIC ||
 				    le64toh(d->sector) * 512 + off != w[1] * BLK) {
-					printf("verify: package write at sector %" PRIu64 " is not ours or misplaced\n",
-					       (uint64_t)le64toh(d->sector));
+					bad_write(w[2], w[1], "in the package is misplaced");
 					bad++;
 				}
 			}
@@ -259,12 +262,12 @@ static int cmd_verify(int argc, char **argv)
 	f = fopen(argv[4], "r");
 	if (!f)
 		return perror(argv[4]), 1;
-	while (fscanf(f, "%" SCNu64 " %" SCNu64 " %d", &b, &gen, &err) == 3) {
+	while (fscanf(f, "%llu %llu %d", &b, &gen, &err) == 3) {
 		size_t i;
 		int in_pkg = 0;
 
 		if (b >= blocks)
-			return printf("verify: block %" PRIu64 " out of range\n", b), 1;
+			return printf("verify: block %llu out of range\n", b), 1;
 		for (i = 0; i < nc; i++)
 			if (can[i].block == b && can[i].gen == gen) {
 				can[i].seen++;
@@ -272,8 +275,7 @@ static int cmd_verify(int argc, char **argv)
 			}
 		if (!err) {
 			if (in_pkg) {
-				printf("verify: write %" PRIu64 " of block %" PRIu64 " completed on the source and is in the package\n",
-				       gen, b);
+				bad_write(gen, b, "completed on the source and is in the package");
 				bad++;
 			}
 			state[b] = gen;
@@ -281,8 +283,7 @@ static int cmd_verify(int argc, char **argv)
 			applied++;
 		} else if (err == EREMOTEIO) {
 			if (!in_pkg) {
-				printf("verify: write %" PRIu64 " of block %" PRIu64 " was handed off but is not in the package\n",
-				       gen, b);
+				bad_write(gen, b, "was handed off but is not in the package");
 				bad++;
 			}
 			state[b] = gen;
@@ -290,8 +291,7 @@ static int cmd_verify(int argc, char **argv)
 			handed++;
 		} else if (err == EBADE) {
 			if (in_pkg) {
-				printf("verify: fenced write %" PRIu64 " of block %" PRIu64 " is in the package\n",
-				       gen, b);
+				bad_write(gen, b, "was fenced but is in the package");
 				bad++;
 			}
 			fenced++;
@@ -304,8 +304,9 @@ static int cmd_verify(int argc, char **argv)
 	fclose(f);
 	for (size_t i = 0; i < nc; i++)
 		if (can[i].seen != 1) {
-			printf("verify: package write %" PRIu64 " of block %" PRIu64 " matches %d log entries\n",
-			       can[i].gen, can[i].block, can[i].seen);
+			bad_write(can[i].gen, can[i].block,
+				  can[i].seen ? "is in the log twice" :
+				  "in the package is not in the log");
 			bad++;
 		}
 
@@ -314,7 +315,7 @@ static int cmd_verify(int argc, char **argv)
 	if (fd < 0 || posix_memalign((void **)&buf, BLK, CHUNK * BLK))
 		return perror(argv[1]), 1;
 	for (b = 0; b < blocks; b++) {
-		int64_t got;
+		__s64 got;
 
 		if (!(b % CHUNK)) {
 			size_t n = blocks - b < CHUNK ? blocks - b : CHUNK;
@@ -328,9 +329,9 @@ static int cmd_verify(int argc, char **argv)
 				state[b] = got;
 			continue;
 		}
-		if (got != (int64_t)state[b]) {
+		if (got != (__s64)state[b]) {
 			if (bad++ < 10)
-				printf("verify: block %" PRIu64 " holds generation %" PRId64 ", expected %" PRIu64 "\n",
+				printf("verify: block %llu holds %lld, not %llu\n",
 				       b, got, state[b]);
 		}
 	}
@@ -339,7 +340,7 @@ static int cmd_verify(int argc, char **argv)
 	if (!f || fwrite(state, sizeof(*state), blocks, f) != blocks)
 		return perror(argv[2]), 1;
 	fclose(f);
-	printf("verify: %zu completed, %zu handed off, %zu fenced, %zu failed, %zu package writes, %d problems\n",
+	printf("verify: %zu ok, %zu handed off, %zu fenced, %zu failed, %zu in package, %d bad\n",
 	       applied, handed, fenced, unknown, nc, bad);
 	return bad ? 1 : 0;
 }
@@ -369,7 +370,7 @@ static int cmd_probe(int argc, char **argv)
 
 static int cmd_aio(int argc, char **argv)
 {
-	uint64_t block = strtoull(argv[2], NULL, 10);
+	__u64 block = strtoull(argv[2], NULL, 10);
 	int n = atoi(argv[3]), fd, i, got = 0;
 	struct iocb *cbs, **ptrs;
 	struct io_event *ev;
@@ -386,7 +387,7 @@ static int cmd_aio(int argc, char **argv)
 	    syscall(SYS_io_setup, n, &ctx))
 		return perror("aio setup"), 1;
 	for (i = 0; i < n; i++) {
-		fill((uint64_t *)(bufs + (size_t)i * BLK), block, i + 1);
+		fill((__u64 *)(bufs + (size_t)i * BLK), block, i + 1);
 		cbs[i].aio_fildes = fd;
 		cbs[i].aio_lio_opcode = IOCB_CMD_PWRITE;
 		cbs[i].aio_buf = (uintptr_t)(bufs + (size_t)i * BLK);
@@ -415,13 +416,13 @@ static int cmd_aio(int argc, char **argv)
 
 static int cmd_gen(char **argv)
 {
-	uint64_t block = strtoull(argv[2], NULL, 10), *buf;
+	__u64 block = strtoull(argv[2], NULL, 10), *buf;
 	int fd = open(argv[1], O_RDONLY | O_DIRECT);
 
 	if (fd < 0 || posix_memalign((void **)&buf, BLK, BLK) ||
 	    pread(fd, buf, BLK, block * BLK) != BLK)
 		return perror(argv[1]), 1;
-	printf("%" PRId64 "\n", parse(buf, block));
+	printf("%lld\n", parse(buf, block));
 	close(fd);
 	return 0;
 }

@@ -11,7 +11,6 @@
  *
  * DM is a device-mapper name or a device path.
  */
-#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +36,7 @@ static const char * const op_names[] = {
 	[VMIG_DISK_OP_WRITE_ZEROES] = "write-zeroes",
 };
 
-static void usage(void)
+static void disk_usage(void)
 {
 	fprintf(stderr,
 		"usage: migctl disk status DM\n"
@@ -100,10 +99,11 @@ static void print_descs(const void *pkg, int nr, const __s32 *statuses)
 			st = statuses[i];
 		else
 			st = done ? -(int)le16toh(d->error) : VMIG_DISK_RESUBMIT;
-		printf("%-8" PRIu64 " %-10s %-12s %-8" PRIu64 " %-6u %s%s%s%-3s ",
-		       (uint64_t)le64toh(d->seq), done ? "completed" : "cancelled",
+		printf("%-8llu %-10s %-12s %-8llu %-6u %s%s%s%-3s ",
+		       (unsigned long long)le64toh(d->seq),
+		       done ? "completed" : "cancelled",
 		       op < ARRAY_SIZE(op_names) ? op_names[op] : "?",
-		       (uint64_t)le64toh(d->sector), le32toh(d->len),
+		       (unsigned long long)le64toh(d->sector), le32toh(d->len),
 		       fl & VMIG_DISK_F_FUA ? "F" : "-",
 		       fl & VMIG_DISK_F_PREFLUSH ? "P" : "-",
 		       fl & VMIG_DISK_F_SYNC ? "S" : "-", "");
@@ -135,10 +135,10 @@ static int disk_show(const char *path)
 		return fail(path, nr);
 	}
 	h = pkg;
-	printf("package: %d IO, %" PRIu64 " bytes of data, %s mode, disk of %" PRIu64 " sectors, CRC ok\n",
-	       nr, (uint64_t)le64toh(h->data_len),
+	printf("package: %d IO, %llu bytes of data, %s mode, %llu sectors, CRC ok\n",
+	       nr, (unsigned long long)le64toh(h->data_len),
 	       le32toh(h->mode) == VMIG_DISK_HANDOFF_DRAIN ? "drain" : "cancel",
-	       (uint64_t)le64toh(h->nr_sectors));
+	       (unsigned long long)le64toh(h->nr_sectors));
 	print_descs(pkg, nr, NULL);
 	free(pkg);
 	return 0;
@@ -169,7 +169,7 @@ static int disk_handoff(int fd, __u32 ma, __u32 mi, int argc, char **argv)
 	if (argc > 3 && !strcmp(argv[3], "drain"))
 		mode = VMIG_DISK_HANDOFF_DRAIN;
 	else if (argc > 3 && strcmp(argv[3], "cancel"))
-		return usage(), 2;
+		return disk_usage(), 2;
 	if (argc > 4)
 		timeout = strtoul(argv[4], NULL, 10);
 	ret = vmig_disk_handoff(fd, ma, mi, mode, timeout, &h);
@@ -238,8 +238,20 @@ static int disk_import(int fd, __u32 ma, __u32 mi, int argc, char **argv)
 	return imp.nr_failed ? 3 : 0;
 }
 
+static unsigned long ctl_cmd(const char *sub)
+{
+	if (!strcmp(sub, "release"))
+		return VMIG_DISK_RELEASE;
+	if (!strcmp(sub, "complete"))
+		return VMIG_DISK_COMPLETE;
+	if (!strcmp(sub, "incoming"))
+		return VMIG_DISK_INCOMING;
+	return 0;
+}
+
 int cmd_disk(int argc, char **argv)
 {
+	unsigned long cmd;
 	const char *sub = argc > 1 ? argv[1] : "";
 	__u32 ma, mi;
 	int fd, ret;
@@ -247,7 +259,7 @@ int cmd_disk(int argc, char **argv)
 	if (argc == 3 && !strcmp(sub, "show"))
 		return disk_show(argv[2]);
 	if (argc < 3) {
-		usage();
+		disk_usage();
 		return 2;
 	}
 	ret = vmig_disk_devnum(argv[2], &ma, &mi);
@@ -259,25 +271,21 @@ int cmd_disk(int argc, char **argv)
 	fd = migctl_open_dev();
 	if (fd < 0)
 		return 1;
-	if (!strcmp(sub, "status") && argc == 3)
+	if (!strcmp(sub, "status") && argc == 3) {
 		ret = disk_status(fd, ma, mi);
-	else if (!strcmp(sub, "handoff") && argc <= 5)
+	} else if (!strcmp(sub, "handoff") && argc <= 5) {
 		ret = disk_handoff(fd, ma, mi, argc, argv);
-	else if (!strcmp(sub, "export") && argc == 4)
+	} else if (!strcmp(sub, "export") && argc == 4) {
 		ret = disk_export(fd, ma, mi, argv[3]);
-	else if (!strcmp(sub, "import") && (argc == 4 || argc == 5))
+	} else if (!strcmp(sub, "import") && (argc == 4 || argc == 5)) {
 		ret = disk_import(fd, ma, mi, argc, argv);
-	else if (!strcmp(sub, "release") && argc == 3)
-		ret = vmig_disk_ctl(fd, VMIG_DISK_RELEASE, ma, mi) ?
-		      fail("VMIG_DISK_RELEASE", -errno) : 0;
-	else if (!strcmp(sub, "complete") && argc == 3)
-		ret = vmig_disk_ctl(fd, VMIG_DISK_COMPLETE, ma, mi) ?
-		      fail("VMIG_DISK_COMPLETE", -errno) : 0;
-	else if (!strcmp(sub, "incoming") && argc == 3)
-		ret = vmig_disk_ctl(fd, VMIG_DISK_INCOMING, ma, mi) ?
-		      fail("VMIG_DISK_INCOMING", -errno) : 0;
-	else {
-		usage();
+	} else if (argc == 3 && ctl_cmd(sub)) {
+		cmd = ctl_cmd(sub);
+		ret = vmig_disk_ctl(fd, cmd, ma, mi);
+		if (ret)
+			ret = fail(sub, ret);
+	} else {
+		disk_usage();
 		ret = 2;
 	}
 	close(fd);
