@@ -6,6 +6,7 @@
 #   make check           lint, builds, KUnit and kselftests in the test VM
 #   make demo            boot the test VM, load vmig and show it working
 #   make bench           benchmarks on the non-debug kernel, ratios and JSON
+#                        (BENCH=track or BENCH=dm for one of them)
 #   make headers-check   build the modules against Debian's 6.12 headers
 #   make KDIR=/lib/modules/$(uname -r)/build modules
 #                        build against another kernel
@@ -56,7 +57,7 @@ demo:
 	tools/testing/demo.sh $(ARGS)
 
 bench:
-	tools/testing/bench.sh $(ARGS)
+	BENCH=$(BENCH) tools/testing/bench.sh $(ARGS)
 
 headers-check:
 	tools/testing/headers-check.sh

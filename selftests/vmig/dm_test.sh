@@ -219,7 +219,7 @@ result $? "an idle filter can become incoming"
 dmsetup remove vmig-a
 mk vmig-a 2 max_inflight 1
 migctl disk incoming vmig-b
-delay 200
+delay 1000
 "$wl" aio "$(dev vmig-a)" 7 4 >"$work/aio" &
 aiopid=$!
 wait_field vmig-a held 3

@@ -14,7 +14,8 @@
 # cannot boot our kernel on the machines we test on), VMIG_VM_MEM (MiB,
 # default 2048), VMIG_VM_CPUS (default 2), VMIG_VM_TIMEOUT (seconds,
 # default 1200), VMIG_PRELOAD (modules to load before the plan, default vmig),
-# VMIG_APPEND (extra kernel command line).
+# VMIG_APPEND (extra kernel command line), VMIG_VM_PROGS (more host programs
+# to copy in, e.g. fio).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -36,7 +37,7 @@ add_elf() {
 
 install -m 0755 /bin/busybox "$root/bin/busybox"
 # Host programs the tests use, with their libraries.
-for prog in dmsetup; do
+for prog in dmsetup ${VMIG_VM_PROGS:-}; do
 	path=$(command -v "$prog") && add_elf "$path" "bin/$prog"
 done
 ln -s busybox "$root/bin/sh"

@@ -1,0 +1,98 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# dm-vmig benchmarks, in the bench VM (make bench BENCH=dm):
+#
+# 1. Switchover time of a hand-off with 64 and 256 writes queued, on
+#    storage with 20 ms and 100 ms latency (dm-delay), cancel-and-reissue
+#    against drain-everything, max_inflight 16 (see dm-vmig.rst: cancel
+#    waits for one latency, drain for queued / max_inflight of them).
+# 2. Pass-through overhead: fio through the filter against the bare
+#    backing device, 4 KiB random and 128 KiB sequential, read and write.
+#
+# Prints a table, then the figures as one JSON object after "JSON ".
+set -e
+dir=$(cd "$(dirname "$0")" && pwd)
+work=$(mktemp -d)
+DEPTH=16
+FIO_SECS=${FIO_SECS:-5}
+loop=
+
+insmod "${VMIG_MODULES:-/vmig/modules}/dm-vmig.ko"
+cleanup() {
+	for d in bsrc bdst bslow; do dmsetup remove "$d" 2>/dev/null || true; done
+	[ -n "$loop" ] && losetup -d "$loop" 2>/dev/null
+	rmmod dm_vmig 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+dd if=/dev/zero of="$work/disk" bs=1M count=256 2>/dev/null
+loop=$(losetup -f)
+losetup "$loop" "$work/disk"
+sectors=$((256 * 2048))
+
+json_sw=
+echo "Switchover: $DEPTH in flight at most, the rest queued in the filter"
+printf '%-8s %-7s %-7s %12s %12s %10s %10s\n' latency queued mode \
+	switch_ms reissued_ms cancelled ratio
+for lat in 20 100; do
+	for q in 64 256; do
+		cancel_ms=
+		for mode in cancel drain; do
+			echo "0 $sectors delay $loop 0 $lat" | dmsetup create bslow
+			echo "0 $sectors vmig /dev/mapper/bslow 0 2 max_inflight $DEPTH" |
+				dmsetup create bsrc
+			echo "0 $sectors vmig /dev/mapper/bslow 0 1 incoming" |
+				dmsetup create bdst
+			dmsetup mknodes
+			out=$("$dir/dm_bench" /dev/mapper/bsrc /dev/mapper/bdst $q $mode)
+			dmsetup remove bsrc
+			dmsetup remove bdst
+			dmsetup remove bslow
+			val() { echo "$out" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+			sw=$(val switch_ms)
+			re=$(val reissue_done_ms)
+			if [ $mode = cancel ]; then
+				cancel_ms=$sw
+				ratio=-
+			else
+				ratio=$(awk -v d="$sw" -v c="$cancel_ms" 'BEGIN { printf "%.1fx", d / c }')
+			fi
+			printf '%-8s %-7s %-7s %12s %12s %10s %10s\n' "${lat}ms" $q $mode \
+				"$sw" "$re" "$(val cancelled)" "$ratio"
+			json_sw="$json_sw${json_sw:+, }{\"latency_ms\": $lat, \"queued\": $q, \"mode\": \"$mode\", \"max_inflight\": $DEPTH, \"switch_ms\": $sw, \"reissue_done_ms\": $re, \"completed\": $(val completed), \"cancelled\": $(val cancelled), \"pkg_bytes\": $(val pkg_bytes)}"
+		done
+	done
+done
+
+# fio_bw DEV RW BS: the bandwidth in KiB/s, reads plus writes.
+fio_bw() {
+	fio --name=b --filename="$1" --direct=1 --ioengine=libaio --iodepth=16 \
+		--rw="$2" --bs="$3" --size=200M --runtime="$FIO_SECS" --time_based \
+		--group_reporting --minimal 2>/dev/null |
+		awk -F';' '{ print $7 + $48 }'
+}
+
+echo
+echo "Pass-through: fio, ${FIO_SECS}s each, iodepth 16, through the filter against the bare device"
+printf '%-14s %14s %14s %8s\n' job bare_KiB/s vmig_KiB/s ratio
+json_pt=
+echo "0 $sectors vmig $loop 0" | dmsetup create bsrc
+dmsetup mknodes
+for job in randread:4k randwrite:4k read:128k write:128k; do
+	rw=${job%:*}
+	bs=${job#*:}
+	# Alternate the order to spread any drift.
+	b1=$(fio_bw "$loop" "$rw" "$bs")
+	v1=$(fio_bw /dev/mapper/bsrc "$rw" "$bs")
+	v2=$(fio_bw /dev/mapper/bsrc "$rw" "$bs")
+	b2=$(fio_bw "$loop" "$rw" "$bs")
+	bare=$(((b1 + b2) / 2))
+	vmig=$(((v1 + v2) / 2))
+	ratio=$(awk -v v="$vmig" -v b="$bare" 'BEGIN { printf "%.3f", v / b }')
+	printf '%-14s %14s %14s %8s\n' "$rw-$bs" $bare $vmig "$ratio"
+	json_pt="$json_pt${json_pt:+, }{\"job\": \"$rw-$bs\", \"bare_kib_s\": $bare, \"vmig_kib_s\": $vmig, \"ratio\": $ratio}"
+done
+echo
+echo "JSON {\"bench\": \"dm\", \"switchover\": [$json_sw], \"passthrough\": [$json_pt]}"
