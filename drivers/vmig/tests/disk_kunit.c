@@ -196,13 +196,13 @@ static void vmig_disk_pkg_bad(struct kunit *test)
 	BREAK(h->nr_descs, cpu_to_le32(U32_MAX));
 	BREAK(h->data_len, cpu_to_le64(5121));
 	BREAK(h->mode, cpu_to_le32(2));
-	BREAK(h->__reserved[1], 1);
+	BREAK(h->__reserved[1], cpu_to_le64(1));
 	/* Descriptors: fields. */
 	BREAK(d[2].op, cpu_to_le16(VMIG_DISK_OP_MAX));
 	BREAK(d[2].flags, cpu_to_le16(1 << 5));
 	BREAK(d[2].kind, 0);
 	BREAK(d[2].kind, cpu_to_le16(3));
-	BREAK(d[2].__reserved, 1);
+	BREAK(d[2].__reserved, cpu_to_le32(1));
 	BREAK(d[2].error, cpu_to_le16(EIO));
 	BREAK(d[1].error, cpu_to_le16(MAX_ERRNO + 1));
 	BREAK(d[1].data_off, cpu_to_le64(1));
