@@ -10,7 +10,7 @@
 # dmsetup, and vmig.ko loaded.
 dir=$(cd "$(dirname "$0")" && pwd)
 . "$dir/tap.sh"
-echo "1..30"
+echo "1..31"
 wl=$dir/dm_wl
 work=$(mktemp -d)
 EBADE=52
@@ -274,6 +274,16 @@ r1=$?
 wait $ddpid2
 [ $r1 -eq 0 ] && [ $? -eq 0 ]
 result $? "released IO completes"
+dd if=/dev/zero of="$(dev vmig-a)" bs=4k count=1 seek=2 oflag=direct 2>/dev/null &
+ddpid=$!
+wait_field vmig-a inflight 1
+dmsetup message vmig-a 0 handoff cancel 300 2>"$work/err"
+r1=$?
+wait $ddpid
+r2=$?
+[ $r1 -ne 0 ] && grep -q "timed out" "$work/err" && [ $r2 -eq 0 ] &&
+	[ "$(state vmig-a)" = running ]
+result $? "a hand-off that outlasts its timeout fails with ETIMEDOUT and is undone"
 delay 50
 
 # --- errors from the backing device -------------------------------------
