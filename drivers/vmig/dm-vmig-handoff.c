@@ -203,8 +203,7 @@ int vmig_dm_handoff(void *priv, u32 mode, u32 timeout_ms,
 		c->limit_seq = U64_MAX;
 		vmig_dm_kick(c);
 		spin_unlock_irq(&c->lock);
-		DMWARN("%s: hand-off timed out, IO goes on",
-		       c->dev->name);
+		DMWARN("%s: hand-off timed out, IO goes on", vmig_dm_name(c));
 		ret = -ETIMEDOUT;
 		goto out_free;
 	}
@@ -235,7 +234,7 @@ int vmig_dm_handoff(void *priv, u32 mode, u32 timeout_ms,
 	res->pkg_len = c->pkg_len;
 	if (res->errors)
 		DMERR("%s: %u IO waited for by the hand-off failed",
-		      c->dev->name, res->errors);
+		      vmig_dm_name(c), res->errors);
 	spin_lock_irq(&c->lock);
 	c->cancelled += c->nr_held;
 	spin_unlock_irq(&c->lock);

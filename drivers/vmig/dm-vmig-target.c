@@ -38,7 +38,7 @@ static void vmig_dm_dtr(struct dm_target *ti)
 	wait_event(c->wait, !READ_ONCE(c->reissue_pending));
 	cancel_work_sync(&c->dispatch);
 	if (c->nr_held || c->queued) {
-		DMERR("%s: destroyed with %u IO held", c->dev->name,
+		DMERR("%s: destroyed with %u IO held", vmig_dm_name(c),
 		      c->nr_held + c->queued);
 		spin_lock_irq(&c->lock);
 		list_splice_tail_init(&c->queue, &c->held);
@@ -346,7 +346,7 @@ static int vmig_dm_message(struct dm_target *ti, unsigned int argc,
 	if (!strcasecmp(argv[0], "incoming"))
 		return vmig_disk_incoming(c->disk);
 bad:
-	DMWARN("%s: unrecognised message", c->dev->name);
+	DMWARN("%s: unrecognised message", vmig_dm_name(c));
 	return -EINVAL;
 }
 

@@ -6,6 +6,7 @@
 #define _VMIG_DM_VMIG_H
 
 #include <linux/blk_types.h>
+#include <linux/device-mapper.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
@@ -13,9 +14,6 @@
 #include <linux/workqueue.h>
 
 #include "disk.h"
-
-struct dm_dev;
-struct dm_target;
 
 /* Defaults of the table's optional arguments. */
 #define VMIG_DM_TIMEOUT_MS 10000
@@ -132,6 +130,12 @@ struct vmig_dm_req {
 };
 
 extern struct workqueue_struct *vmig_dm_wq;
+
+/* The device-mapper device's name, for messages. */
+static inline const char *vmig_dm_name(struct vmig_dm *c)
+{
+	return dm_device_name(dm_table_get_md(c->ti->table));
+}
 
 /* dm-vmig-queue.c: holding and dispatching. */
 bool vmig_dm_may_dispatch(struct vmig_dm *c, struct vmig_dm_req *req);

@@ -275,7 +275,7 @@ struct vmig_disk_handoff {
  * @minor: the device-mapper device
  * @buf: user pointer to room for the package
  * @buf_len: the room at @buf in bytes
- * @pkg_len: output: the package's size
+ * @pkg_len: 0 on input; output: the package's size
  *
  * Copies the package of a FENCED disk to @buf. When @buf_len is smaller
  * than the package, sets @pkg_len and fails with EMSGSIZE (@buf may be 0
