@@ -138,7 +138,9 @@ void vmig_dm_done(struct vmig_dm *c, struct vmig_dm_req *req,
 	if (c->recording)
 		vmig_dm_record(c, req, status);
 	vmig_dm_kick(c);
-	wake_up_all(&c->wait);
+	/* Pairs with the barrier in the waiters' set_current_state(). */
+	if (wq_has_sleeper(&c->wait))
+		wake_up_all(&c->wait);
 	spin_unlock_irqrestore(&c->lock, flags);
 }
 
