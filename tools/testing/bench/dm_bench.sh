@@ -9,16 +9,20 @@
 #    dm-vmig.rst: cancel waits for one latency, drain for queued /
 #    max_inflight of them). switch_ms runs from the hand-off to the end of
 #    the import, when the target lets its guest's IO through;
-#    reissued_ms until the target has finished the reissued IO.
+#    reissued_ms until the target has finished the reissued IO. Each
+#    figure is the run with the median switchover time of REPS (3) runs.
 # 2. Pass-through overhead: fio through the filter against the bare
-#    backing device, 4 KiB random and 128 KiB sequential, read and write.
+#    backing device (and dm-linear for reference), 4 KiB random and 128 KiB
+#    sequential, read and write, median of FIO_ROUNDS interleaved runs.
 #
 # Prints a table, then the figures as one JSON object after "JSON ".
 set -e
 dir=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 DEPTH=16
-FIO_SECS=${FIO_SECS:-5}
+REPS=${REPS:-3}
+FIO_SECS=${FIO_SECS:-4}
+FIO_ROUNDS=${FIO_ROUNDS:-5}
 loop=
 
 insmod "${VMIG_MODULES:-/vmig/modules}/dm-vmig.ko"
@@ -45,17 +49,26 @@ for lat in 20 100; do
 	for q in 64 256; do
 		cancel_ms=
 		for mode in cancel drain; do
-			echo "0 $sectors delay $loop 0 $lat" | dm create bslow
-			dm mknodes bslow
-			echo "0 $sectors vmig /dev/mapper/bslow 0 2 max_inflight $DEPTH" |
-				dm create bsrc
-			echo "0 $sectors vmig /dev/mapper/bslow 0 3 max_inflight $DEPTH incoming" |
-				dm create bdst
-			dm mknodes
-			out=$("$dir/dm_bench" /dev/mapper/bsrc /dev/mapper/bdst $q $mode)
-			dm remove bsrc
-			dm remove bdst
-			dm remove bslow
+			all=
+			for rep in $(seq $REPS); do
+				echo "0 $sectors delay $loop 0 $lat" | dm create bslow
+				dm mknodes bslow
+				echo "0 $sectors vmig /dev/mapper/bslow 0 2 max_inflight $DEPTH" |
+					dm create bsrc
+				echo "0 $sectors vmig /dev/mapper/bslow 0 3 max_inflight $DEPTH incoming" |
+					dm create bdst
+				dm mknodes
+				all="$all$("$dir/dm_bench" /dev/mapper/bsrc /dev/mapper/bdst $q $mode)
+"
+				dm remove bsrc
+				dm remove bdst
+				dm remove bslow
+			done
+			# The run with the median switchover time.
+			out=$(printf '%s' "$all" |
+				awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^switch_ms=/) t = substr($i, 11); print t, $0 }' |
+				sort -n | sed -n "$(((REPS + 1) / 2))p" | cut -d' ' -f2-)
+			sws=$(printf '%s' "$all" | tr ' ' '\n' | sed -n 's/^switch_ms=//p' | tr '\n' ',' | sed 's/,$//')
 			val() { echo "$out" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 			sw=$(val switch_ms)
 			re=$(val reissue_done_ms)
@@ -67,7 +80,7 @@ for lat in 20 100; do
 			fi
 			printf '%-8s %-7s %-7s %12s %12s %10s %10s\n' "${lat}ms" $q $mode \
 				"$sw" "$re" "$(val cancelled)" "$ratio"
-			json_sw="$json_sw${json_sw:+, }{\"latency_ms\": $lat, \"queued\": $q, \"mode\": \"$mode\", \"max_inflight\": $DEPTH, \"switch_ms\": $sw, \"reissue_done_ms\": $re, \"completed\": $(val completed), \"cancelled\": $(val cancelled), \"pkg_bytes\": $(val pkg_bytes)}"
+			json_sw="$json_sw${json_sw:+, }{\"latency_ms\": $lat, \"queued\": $q, \"mode\": \"$mode\", \"max_inflight\": $DEPTH, \"switch_ms\": $sw, \"switch_ms_runs\": [$sws], \"reissue_done_ms\": $re, \"completed\": $(val completed), \"cancelled\": $(val cancelled), \"pkg_bytes\": $(val pkg_bytes)}"
 		done
 	done
 done
@@ -84,27 +97,39 @@ fio_bw() {
 }
 
 echo
-echo "Pass-through: fio, ${FIO_SECS}s each, iodepth 16: bare device, dm-linear (the cost of"
-echo "device-mapper itself, for reference) and dm-vmig (default table) over it"
+echo "Pass-through: fio, iodepth 16, median of $FIO_ROUNDS interleaved runs of ${FIO_SECS}s: bare"
+echo "device, dm-linear (device-mapper's own cost, for reference), dm-vmig (default table)"
 printf '%-14s %12s %12s %12s %8s %8s\n' job bare_KiB/s linear_KiB/s vmig_KiB/s \
 	vmig/bare vmig/lin
 json_pt=
 echo "0 $sectors vmig $loop 0" | dm create bsrc
 echo "0 $sectors linear $loop 0" | dm create blin
 dm mknodes
+# median "V V V": the middle value.
+median() { echo "$1" | tr ' ' '\n' | grep . | sort -n | sed -n "$(((FIO_ROUNDS + 1) / 2))p"; }
 for job in randread:4k randwrite:4k read:128k write:128k; do
 	rw=${job%:*}
 	bs=${job#*:}
-	# Rotate the order to spread any drift.
-	b1=$(fio_bw "$loop" "$rw" "$bs")
-	l1=$(fio_bw /dev/mapper/blin "$rw" "$bs")
-	v1=$(fio_bw /dev/mapper/bsrc "$rw" "$bs")
-	v2=$(fio_bw /dev/mapper/bsrc "$rw" "$bs")
-	l2=$(fio_bw /dev/mapper/blin "$rw" "$bs")
-	b2=$(fio_bw "$loop" "$rw" "$bs")
-	bare=$(((b1 + b2) / 2))
-	lin=$(((l1 + l2) / 2))
-	vmig=$(((v1 + v2) / 2))
+	bv= lv= vv=
+	# Interleave the devices, rotating who goes first, and take the
+	# median: the emulated machine's speed drifts.
+	for round in $(seq $FIO_ROUNDS); do
+		case $((round % 3)) in
+		0) order="bare lin vmig" ;;
+		1) order="lin vmig bare" ;;
+		2) order="vmig bare lin" ;;
+		esac
+		for d in $order; do
+			case $d in
+			bare) bv="$bv $(fio_bw "$loop" "$rw" "$bs")" ;;
+			lin) lv="$lv $(fio_bw /dev/mapper/blin "$rw" "$bs")" ;;
+			vmig) vv="$vv $(fio_bw /dev/mapper/bsrc "$rw" "$bs")" ;;
+			esac
+		done
+	done
+	bare=$(median "$bv")
+	lin=$(median "$lv")
+	vmig=$(median "$vv")
 	ratio=$(awk -v v="$vmig" -v b="$bare" 'BEGIN { printf "%.3f", v / b }')
 	rlin=$(awk -v v="$vmig" -v b="$lin" 'BEGIN { printf "%.3f", v / b }')
 	printf '%-14s %12s %12s %12s %8s %8s\n' "$rw-$bs" $bare $lin $vmig \
