@@ -170,6 +170,7 @@ static int vmig_dm_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	ti->num_flush_bios = 1;
 	ti->num_discard_bios = 1;
 	ti->num_write_zeroes_bios = 1;
+	ti->max_discard_granularity = true;
 	ti->per_io_data_size = sizeof(struct vmig_dm_req);
 	ti->accounts_remapped_io = true;
 	return 0;
@@ -350,6 +351,19 @@ bad:
 	return -EINVAL;
 }
 
+/* Discards and write-zeroes fit in a package descriptor too: 1 MiB at most. */
+static void vmig_dm_io_hints(struct dm_target *ti, struct queue_limits *limits)
+{
+	const unsigned int max = VMIG_DISK_IO_MAX >> SECTOR_SHIFT;
+
+	if (limits->max_hw_discard_sectors > max)
+		limits->max_hw_discard_sectors = max;
+	if (limits->max_discard_sectors > max)
+		limits->max_discard_sectors = max;
+	if (limits->max_write_zeroes_sectors > max)
+		limits->max_write_zeroes_sectors = max;
+}
+
 static int vmig_dm_iterate_devices(struct dm_target *ti,
 				   iterate_devices_callout_fn fn, void *data)
 {
@@ -373,6 +387,7 @@ static struct target_type vmig_dm_target = {
 	.status = vmig_dm_status,
 	.message = vmig_dm_message,
 	.iterate_devices = vmig_dm_iterate_devices,
+	.io_hints = vmig_dm_io_hints,
 };
 
 static int __init vmig_dm_init(void)

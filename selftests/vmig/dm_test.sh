@@ -10,7 +10,7 @@
 # dmsetup, and vmig.ko loaded.
 dir=$(cd "$(dirname "$0")" && pwd)
 . "$dir/tap.sh"
-echo "1..31"
+echo "1..32"
 wl=$dir/dm_wl
 work=$(mktemp -d)
 EBADE=52
@@ -284,6 +284,29 @@ r2=$?
 [ $r1 -ne 0 ] && grep -q "timed out" "$work/err" && [ $r2 -eq 0 ] &&
 	[ "$(state vmig-a)" = running ]
 result $? "a hand-off that outlasts its timeout fails with ETIMEDOUT and is undone"
+
+# A discard is held, handed off and reissued like a write, in 1 MiB pieces.
+migctl disk incoming vmig-b
+dd if=/dev/zero of="$(dev vmig-a)" bs=4k count=1 oflag=direct 2>/dev/null &
+ddpid=$!
+wait_field vmig-a inflight 1
+blkdiscard -o 1048576 -l 4194304 "$(dev vmig-a)" 2>/dev/null &
+bdpid=$!
+wait_field vmig-a held 4
+migctl disk handoff vmig-a >/dev/null
+migctl disk export vmig-a "$work/pkg" >/dev/null
+nd=$(migctl disk show "$work/pkg" | grep -c 'cancelled  discard .* 1048576 ')
+out=$(migctl disk import vmig-b "$work/pkg" wait | head -1)
+migctl disk complete vmig-a
+wait $ddpid
+wait $bdpid
+[ "$nd" = 4 ] && echo "$out" | grep -q '^imported: 4 IO reissued, 0 reads to resubmit, 0 failed'
+result $? "discards are handed off and reissued ($nd of 1 MiB: $out)"
+migctl disk incoming vmig-a
+migctl disk handoff vmig-b >/dev/null
+migctl disk export vmig-b "$work/pkg" >/dev/null
+migctl disk import vmig-a "$work/pkg" wait >/dev/null
+migctl disk complete vmig-b
 delay 50
 
 # --- errors from the backing device -------------------------------------
