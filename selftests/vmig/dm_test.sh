@@ -219,7 +219,7 @@ result $? "an idle filter can become incoming"
 dmsetup remove vmig-a
 mk vmig-a 2 max_inflight 1
 migctl disk incoming vmig-b
-delay 1000
+delay 3000
 "$wl" aio "$(dev vmig-a)" 7 4 >"$work/aio" &
 aiopid=$!
 wait_field vmig-a held 3
@@ -243,13 +243,24 @@ migctl disk handoff vmig-b >/dev/null
 migctl disk complete vmig-b
 migctl disk export vmig-a "$work/x" >/dev/null 2>&1 && echo "# export from incoming"
 migctl disk release vmig-a
-delay 1500
+# An incoming disk holds IO for as long as it takes.
+migctl disk incoming vmig-a
 dd if=/dev/zero of="$(dev vmig-a)" bs=4k count=1 oflag=direct 2>/dev/null &
 ddpid=$!
-dd if=/dev/zero of="$(dev vmig-a)" bs=4k count=1 seek=1 oflag=direct 2>/dev/null &
-ddpid2=$!
 wait_field vmig-a held 1
-migctl disk handoff vmig-a cancel 5000 >"$work/h1" 2>&1 &
+dmsetup remove vmig-a 2>/dev/null
+r1=$?
+[ $r1 -ne 0 ] && [ "$(field vmig-a held)" = 1 ]
+result $? "removing a disk that holds IO fails, the IO stays held"
+migctl disk release vmig-a
+wait $ddpid
+result $? "released IO completes"
+# A hand-off that waits for a slow write: a second one fails meanwhile.
+delay 5000
+dd if=/dev/zero of="$(dev vmig-a)" bs=4k count=1 seek=1 oflag=direct 2>/dev/null &
+ddpid=$!
+wait_field vmig-a inflight 1
+migctl disk handoff vmig-a cancel 20000 >"$work/h1" 2>&1 &
 hpid=$!
 for i in $(seq 100); do
 	[ "$(state vmig-a)" = handoff ] && break
@@ -264,20 +275,12 @@ result $? "a second hand-off while one runs fails"
 dmsetup message vmig-a 0 handoff 2>/dev/null
 [ $? -ne 0 ] && [ "$(state vmig-a)" = fenced ]
 result $? "a hand-off of a fenced disk fails"
-dmsetup remove vmig-a 2>/dev/null
-r1=$?
-[ $r1 -ne 0 ] && [ "$(field vmig-a held)" = 1 ]
-result $? "removing a disk that holds IO fails, the IO stays held"
 migctl disk release vmig-a
 wait $ddpid
-r1=$?
-wait $ddpid2
-[ $r1 -eq 0 ] && [ $? -eq 0 ]
-result $? "released IO completes"
 dd if=/dev/zero of="$(dev vmig-a)" bs=4k count=1 seek=2 oflag=direct 2>/dev/null &
 ddpid=$!
 wait_field vmig-a inflight 1
-dmsetup message vmig-a 0 handoff cancel 300 2>"$work/err"
+dmsetup message vmig-a 0 handoff cancel 1000 2>"$work/err"
 r1=$?
 wait $ddpid
 r2=$?
@@ -317,7 +320,7 @@ loop2=$(losetup -f)
 losetup "$loop2" "$work/disk2"
 echo "0 $sectors flakey $loop2 0 0 60 1 error_writes" | dmsetup create vmig-flaky
 dmsetup mknodes vmig-flaky
-echo "0 $sectors delay /dev/mapper/vmig-flaky 0 1000" | dmsetup create vmig-slow2
+echo "0 $sectors delay /dev/mapper/vmig-flaky 0 3000" | dmsetup create vmig-slow2
 dmsetup mknodes vmig-slow2
 echo "0 $sectors vmig /dev/mapper/vmig-slow2 0" | dmsetup create vmig-c
 dmsetup mknodes vmig-c
