@@ -343,26 +343,25 @@ result $? "status counts the error"
 
 # The target's backing device fails: the reissued IO's errors are
 # reported; the migration is cancelled and the source loses nothing.
+# vmig-a (max_inflight 1) has IO queued at any time.
 echo "0 $sectors error" | dmsetup load vmig-slow2 && dmsetup resume vmig-slow2
 dd if=/dev/zero of=/dev/mapper/vmig-slow bs=1M count=16 oflag=direct 2>/dev/null
 rm -f "$work/state"
 migctl disk incoming vmig-c
-migctl disk incoming vmig-b
-migctl disk release vmig-b
-"$wl" run "$(dev vmig-b)" "$work/log" 8 $BLOCKS 2500 >/dev/null &
+"$wl" run "$(dev vmig-a)" "$work/log" 8 $BLOCKS 2500 >/dev/null &
 wlpid=$!
 sleep 1
-migctl disk handoff vmig-b >/dev/null
-migctl disk export vmig-b "$work/pkg" >/dev/null
+migctl disk handoff vmig-a >/dev/null
+migctl disk export vmig-a "$work/pkg" >/dev/null
 out=$(migctl disk import vmig-c "$work/pkg" wait)
 r=$?
 echo "$out" | head -1 | sed 's/^/# /'
 nerr=$(echo "$out" | grep -c 'error')
 [ $r -eq 3 ] && [ "$nerr" -gt 0 ]
 result $? "reissue errors on a failed backing device are reported per IO"
-migctl disk release vmig-b
+migctl disk release vmig-a
 wait $wlpid
-"$wl" verify "$(dev vmig-b)" "$work/state" $BLOCKS "$work/log"
+"$wl" verify "$(dev vmig-a)" "$work/state" $BLOCKS "$work/log"
 result $? "the migration cancelled after that loses nothing on the source"
 
 dmsetup remove vmig-c
