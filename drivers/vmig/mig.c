@@ -17,6 +17,7 @@
 #include <linux/highmem.h>
 #include <linux/kthread.h>
 #include <linux/lz4.h>
+#include <linux/memcontrol.h>
 #include <linux/file.h>
 #include <linux/net.h>
 #include <linux/poll.h>
@@ -151,6 +152,18 @@ u32 vmig_mig_digest(struct vmig_mig *mig, bool verify)
 	return digest;
 }
 
+/* Drop a stream's socket and buffers; its thread is gone. */
+static void vmig_stream_uninit(struct vmig_stream *s)
+{
+	vmig_sock_detach(s);
+	kvfree(s->rec);
+	s->rec = NULL;
+	kfree(s->bounce);
+	s->bounce = NULL;
+	kvfree(s->wrkmem);
+	s->wrkmem = NULL;
+}
+
 /* Stop the threads, drop the sockets, and free what only they need. */
 static void vmig_mig_teardown(struct vmig_mig *mig)
 {
@@ -172,17 +185,11 @@ static void vmig_mig_teardown(struct vmig_mig *mig)
 		if (s->task)
 			kthread_stop_put(s->task);
 		s->task = NULL;
-		vmig_sock_detach(s);
-		kvfree(s->rec);
-		s->rec = NULL;
-		kfree(s->bounce);
-		s->bounce = NULL;
-		kvfree(s->wrkmem);
-		s->wrkmem = NULL;
+		vmig_stream_uninit(s);
 	}
 	if (!mig->incoming)
 		vmig_track_end(mig->vm, true);
-	else if (mig->end_state != VMIG_MIG_STATE_DONE)
+	else if (mig->started && mig->end_state != VMIG_MIG_STATE_DONE)
 		vmig_rx_discard(mig->vm);
 	kvfree(mig->bits);
 	mig->bits = NULL;
@@ -217,6 +224,7 @@ static void vmig_mig_free(struct vmig_mig *mig)
 	cancel_work_sync(&mig->reap);
 	vmig_mig_teardown(mig);
 	kvfree(mig->blob);
+	mem_cgroup_put(mig->memcg);
 	mutex_destroy(&mig->teardown_lock);
 	kfree(mig);
 }
@@ -297,8 +305,12 @@ static int vmig_mig_thread(struct task_struct **task, int (*fn)(void *),
 	return 0;
 }
 
-/* Attach socket @fd as the next stream and create its thread. */
-static int vmig_mig_attach(struct vmig_mig *mig, int fd)
+/*
+ * Attach socket @fd as the next stream and create its thread; with @wake,
+ * start it. Under the teardown lock: a session that is ending takes no new
+ * stream, and its teardown sees every stream attached before.
+ */
+static int vmig_mig_attach(struct vmig_mig *mig, int fd, bool wake)
 {
 	unsigned int i = mig->attached;
 	struct vmig_stream *s = &mig->streams[i];
@@ -316,6 +328,11 @@ static int vmig_mig_attach(struct vmig_mig *mig, int fd)
 			return -EINVAL;
 		}
 	sockfd_put(sock);
+
+	mutex_lock(&mig->teardown_lock);
+	ret = -ENOENT;
+	if (mig->torn_down || vmig_mig_stopping(mig))
+		goto out;
 	ret = vmig_sock_attach(s, fd);
 	if (!ret)
 		ret = vmig_stream_init(mig, s, i);
@@ -324,13 +341,18 @@ static int vmig_mig_attach(struct vmig_mig *mig, int fd)
 				      vmig_tx_stream, s,
 				      mig->incoming ? "rx" : "tx", i);
 	if (ret) {
-		vmig_sock_detach(s);
-		return ret;
+		/* The slot is reused by the next attempt: leave it empty. */
+		vmig_stream_uninit(s);
+		goto out;
 	}
 	spin_lock(&mig->lock);
 	mig->attached++;
 	spin_unlock(&mig->lock);
-	return 0;
+	if (wake)
+		wake_up_process(s->task);
+out:
+	mutex_unlock(&mig->teardown_lock);
+	return ret;
 }
 
 static int vmig_mig_check_start(const struct vmig_mig_start *cmd)
@@ -374,6 +396,8 @@ static struct vmig_mig *vmig_mig_alloc(struct vmig_vm *vm,
 	mutex_init(&mig->teardown_lock);
 	INIT_WORK(&mig->reap, vmig_mig_reap);
 	mig->start_ns = ktime_get_ns();
+	/* Charge what the threads allocate to the caller's memory cgroup. */
+	mig->memcg = get_mem_cgroup_from_mm(current->mm);
 
 	/* A page never sent is a zero page on both sides. */
 	mig->crcs = kvmalloc_array(vm->nr_pages, sizeof(u32),
@@ -423,7 +447,7 @@ int vmig_mig_start(struct vmig_ucmd *ucmd)
 	if (!mig)
 		goto out_unlock;
 	for (i = 0; i < cmd->nr_fds; i++) {
-		ret = vmig_mig_attach(mig, fds[i]);
+		ret = vmig_mig_attach(mig, fds[i], false);
 		if (ret)
 			goto out_free;
 	}
@@ -441,8 +465,11 @@ int vmig_mig_start(struct vmig_ucmd *ucmd)
 			goto out_free;
 		}
 	}
-	mig->state = mig->incoming ? VMIG_MIG_STATE_CONNECTING : VMIG_MIG_STATE_ACTIVE;
-	mig->events = 1;
+	mig->state = mig->incoming ? VMIG_MIG_STATE_CONNECTING :
+				     VMIG_MIG_STATE_ACTIVE;
+	/* Go on counting, so that poll() sees the new session's start. */
+	mig->events = (old ? old->events : 0) + 1;
+	mig->started = true;
 	vm->mig = mig;
 	if (mig->coord)
 		wake_up_process(mig->coord);
@@ -484,9 +511,7 @@ int vmig_mig_add_stream(struct vmig_ucmd *ucmd)
 	if (READ_ONCE(mig->nr_streams) &&
 	    mig->attached >= READ_ONCE(mig->nr_streams))
 		goto out;
-	ret = vmig_mig_attach(mig, cmd->fd);
-	if (!ret)
-		wake_up_process(mig->streams[mig->attached - 1].task);
+	ret = vmig_mig_attach(mig, cmd->fd, true);
 out:
 	mutex_unlock(&vm->mig_lock);
 	return ret;

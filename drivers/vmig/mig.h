@@ -15,28 +15,45 @@
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 
+struct mem_cgroup;
 struct socket;
 struct task_struct;
 
 /**
  * struct vmig_lz4_choice - whether a stream compresses, see mig_lz4.c
- * @rate: guest bytes per microsecond, raw ([0]) and compressed ([1]);
- *	0 while unknown
+ * @cost: CPU time per 64 KiB of guest data, in ns, raw ([0]) and
+ *	compressed ([1]); 0 while unknown
+ * @ratio: bytes on the wire per guest byte, times 1024, per mode
+ * @link: wire bytes per millisecond the link carried when it held the
+ *	stream back; 0 while it does not
+ * @unsaturated: epochs in a row that did not wait for the link
  * @epochs: epochs since the stream started
  * @lz4: compress in the current epoch
  * @prev: the mode of the last epoch measured
+ * @probe: the current epoch is a short probe of the mode that lost
  */
 struct vmig_lz4_choice {
-	u64 rate[2];
+	u64 cost[2];
+	u32 ratio[2];
+	u64 link;
+	u32 unsaturated;
 	u32 epochs;
 	bool lz4;
 	bool prev;
+	bool probe;
 };
 
-/* Pages per compression epoch: 1 MiB of guest memory. */
-#define VMIG_LZ4_EPOCH_PAGES 256
+/* Pages per compression epoch (512 KiB), and per probe. */
+#define VMIG_LZ4_EPOCH_PAGES 128
+#define VMIG_LZ4_PROBE_PAGES 16
 
-void vmig_lz4_epoch(struct vmig_lz4_choice *c, u64 bytes, u64 ns);
+void vmig_lz4_epoch(struct vmig_lz4_choice *c, u64 guest, u64 wire, u64 ns,
+		    u64 wait_ns);
+
+static inline unsigned int vmig_lz4_epoch_pages(const struct vmig_lz4_choice *c)
+{
+	return c->probe ? VMIG_LZ4_PROBE_PAGES : VMIG_LZ4_EPOCH_PAGES;
+}
 
 /**
  * struct vmig_stream - one stream (connection) of a session
@@ -52,6 +69,8 @@ void vmig_lz4_epoch(struct vmig_lz4_choice *c, u64 bytes, u64 ns);
  * @choice: source: the compression choice
  * @epoch_pages: source: pages encoded in this compression epoch
  * @epoch_bytes: source: guest bytes (of pages not zero) in this epoch
+ * @epoch_wire: source: the bytes they took in records
+ * @epoch_wait_ns: source: time this epoch waited for the socket or the cap
  * @epoch_ns: source: when this epoch began
  * @round_pages: the pages this stream sent or received in the round
  * @round: target: the round this stream receives
@@ -68,6 +87,8 @@ struct vmig_stream {
 	struct vmig_lz4_choice choice;
 	u32 epoch_pages;
 	u64 epoch_bytes;
+	u64 epoch_wire;
+	u64 epoch_wait_ns;
 	u64 epoch_ns;
 	u64 round_pages;
 	u32 round;
@@ -117,6 +138,9 @@ struct vmig_stream {
  * @wire_ns: source: time spent sending rounds
  * @wire_bytes_rounds: source: bytes of those rounds
  * @throttle_ns: when the bandwidth cap lets the next record go
+ * @memcg: the memory cgroup of the process that started the session: the
+ *	threads charge their allocations (target: guest pages) to it
+ * @started: the session was published and its threads woken
  * @reap: tears the session down once it ended by itself
  * @teardown_lock: serializes vmig_mig_teardown()
  * @torn_down: the threads and sockets are gone
@@ -177,6 +201,8 @@ struct vmig_mig {
 	u64 wire_bytes_rounds;
 	atomic64_t throttle_ns;
 
+	struct mem_cgroup *memcg;
+	bool started;
 	struct work_struct reap;
 	struct mutex teardown_lock; /* see above */
 	bool torn_down;

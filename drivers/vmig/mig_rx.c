@@ -17,6 +17,7 @@
 #include "mig.h"
 
 #include <linux/highmem.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 
 /* Forget what a session wrote: the memory reads as zero again. */
@@ -278,6 +279,8 @@ int vmig_rx_stream(void *data)
 	const char *why;
 	int ret;
 
+	/* Guest pages and the blob: charged to the target's VMM. */
+	set_active_memcg(mig->memcg);
 	ret = vmig_rx_hello(s, &why);
 	while (!ret && !final) {
 		why = "cannot receive";

@@ -49,21 +49,24 @@ static void vmig_tx_throttle(struct vmig_mig *mig, u64 len)
 /* Send the PAGES record being built, if any. */
 static int vmig_tx_flush(struct vmig_stream *s)
 {
+	u64 t0;
 	int ret;
 
 	if (!s->used)
 		return 0;
+	t0 = ktime_get_ns();
 	vmig_tx_throttle(s->mig, sizeof(*s->rec) + s->used);
 	vmig_wire_rec_seal(s->rec, VMIG_REC_PAGES, s->rec + 1, s->used);
 	ret = vmig_sock_send(s, s->rec, sizeof(*s->rec) + s->used);
 	s->used = 0;
+	/* Copying into the socket counts too: it is small beside waiting. */
+	s->epoch_wait_ns += ktime_get_ns() - t0;
 	return ret;
 }
 
 static void vmig_tx_account(struct vmig_stream *s, u16 encoding)
 {
 	struct vmig_mig *mig = s->mig;
-	u64 now;
 
 	s->round_pages++;
 	atomic64_inc(&mig->st.pages_sent);
@@ -77,16 +80,40 @@ static void vmig_tx_account(struct vmig_stream *s, u16 encoding)
 	default:
 		atomic64_inc(&mig->st.raw_pages);
 	}
-	if (mig->params.compress != VMIG_COMPRESS_AUTO)
-		return;
 	s->epoch_bytes += PAGE_SIZE;
-	if (++s->epoch_pages < VMIG_LZ4_EPOCH_PAGES)
-		return;
-	now = ktime_get_ns();
-	vmig_lz4_epoch(&s->choice, s->epoch_bytes, now - s->epoch_ns);
+	s->epoch_pages++;
+}
+
+static void vmig_tx_epoch_reset(struct vmig_stream *s, u64 now)
+{
 	s->epoch_pages = 0;
 	s->epoch_bytes = 0;
+	s->epoch_wire = 0;
+	s->epoch_wait_ns = 0;
 	s->epoch_ns = now;
+}
+
+/*
+ * With automatic compression, at the end of an epoch: send what it encoded,
+ * so that its time includes sending its own data, and choose the mode of
+ * the next one.
+ */
+static int vmig_tx_epoch(struct vmig_stream *s)
+{
+	u64 now;
+	int ret;
+
+	if (s->mig->params.compress != VMIG_COMPRESS_AUTO ||
+	    s->epoch_pages < vmig_lz4_epoch_pages(&s->choice))
+		return 0;
+	ret = vmig_tx_flush(s);
+	if (ret)
+		return ret;
+	now = ktime_get_ns();
+	vmig_lz4_epoch(&s->choice, s->epoch_bytes, s->epoch_wire,
+		       now - s->epoch_ns, s->epoch_wait_ns);
+	vmig_tx_epoch_reset(s, now);
+	return 0;
 }
 
 /* Add page @idx to the record being built. */
@@ -116,8 +143,10 @@ static int vmig_tx_page(struct vmig_stream *s, unsigned long idx)
 	memcpy(payload + s->used, &desc, sizeof(desc));
 	s->used += sizeof(desc) + n;
 	mig->crcs[idx] = le32_to_cpu(desc.crc);
+	if (desc.encoding != cpu_to_le16(VMIG_PAGE_ZERO))
+		s->epoch_wire += sizeof(desc) + n;
 	vmig_tx_account(s, le16_to_cpu(desc.encoding));
-	return 0;
+	return vmig_tx_epoch(s);
 }
 
 /* Send this stream's share of the round, then its ROUND_END. */
@@ -129,9 +158,7 @@ static int vmig_tx_round(struct vmig_stream *s, u32 round, bool final)
 	int ret;
 
 	s->round_pages = 0;
-	s->epoch_pages = 0;
-	s->epoch_bytes = 0;
-	s->epoch_ns = ktime_get_ns();
+	vmig_tx_epoch_reset(s, ktime_get_ns());
 	while ((c = atomic_long_fetch_inc(&mig->next_chunk)) <
 	       DIV_ROUND_UP(nr, VMIG_CHUNK_PAGES)) {
 		if (vmig_mig_stopping(mig))

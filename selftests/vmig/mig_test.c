@@ -288,7 +288,8 @@ FIXTURE_TEARDOWN(mig)
 
 static int start_pair(struct __test_metadata *_metadata,
 		      struct _test_data_mig *self,
-		      const struct _fixture_variant_mig *variant, __u64 bandwidth)
+		      const struct _fixture_variant_mig *variant, __u64 bandwidth,
+		      __u32 downtime_ms)
 {
 	struct vmig_mig_start in = { .flags = VMIG_MIG_INCOMING };
 	struct vmig_mig_start out = {
@@ -296,7 +297,7 @@ static int start_pair(struct __test_metadata *_metadata,
 		.group_pages = variant->group,
 		.flags = variant->flags,
 		.max_bandwidth = bandwidth,
-		.downtime_ms = 1,
+		.downtime_ms = downtime_ms,
 	};
 
 	/* The target takes its first stream, then the others. */
@@ -322,7 +323,7 @@ TEST_F_TIMEOUT(mig, under_writes, 600)
 
 	for (i = 0; i < sizeof(blob); i++)
 		blob[i] = i * 7 + 3;
-	start_pair(_metadata, self, variant, 0);
+	start_pair(_metadata, self, variant, 0, 1);
 	ASSERT_EQ(0, pthread_create(&t, NULL, writer_fn, &w));
 	/* Let the guest dirty memory through a few rounds. */
 	EXPECT_EQ(0, wait_round(self->src.fd, 3, 300));
@@ -393,9 +394,9 @@ static void cancel_in(struct __test_metadata *_metadata,
 
 	ASSERT_NE(NULL, shadow);
 	memcpy(shadow, self->src.mem, bytes);
-	/* Slow enough to catch each phase: 2 MiB/s. */
-	start_pair(_metadata, self, variant,
-		   phase == READY ? 0 : 2 << 20);
+	/* Slow enough to catch each phase: 2 MiB/s; ready at once. */
+	start_pair(_metadata, self, variant, phase == READY ? 0 : 2 << 20,
+		   phase == READY ? 60000 : 1);
 	switch (phase) {
 	case PRECOPY:
 		ASSERT_EQ(VMIG_MIG_STATE_ACTIVE,
@@ -404,7 +405,8 @@ static void cancel_in(struct __test_metadata *_metadata,
 		ASSERT_EQ(0, vmig_mig_cancel(self->src.fd));
 		break;
 	case READY:
-		wait_round(self->src.fd, 2, 300);
+		ASSERT_EQ(VMIG_MIG_STATE_READY,
+			  wait_state(self->src.fd, VMIG_MIG_STATE_READY, 300, &s));
 		ASSERT_EQ(0, vmig_mig_cancel(self->src.fd));
 		break;
 	case SWITCHOVER:

@@ -315,6 +315,7 @@ int cmd_migrate(int argc, char **argv)
 	};
 	struct vmig_mig_start start = { .group_pages = VMIG_GROUP_AUTO };
 	struct watch w = { .self = true, .on_stall = STALL_CANCEL };
+	bool on_stall_set = false;
 	int fds[VMIG_MIG_MAX_STREAMS], vmfd, ret, c, i;
 	char host[256], port[32];
 	struct vmig_mig_status st;
@@ -382,6 +383,7 @@ int cmd_migrate(int argc, char **argv)
 			w.self = !strcmp(optarg, "self");
 			break;
 		case 'o':
+			on_stall_set = true;
 			if (!strcmp(optarg, "cancel")) {
 				w.on_stall = STALL_CANCEL;
 			} else if (!strcmp(optarg, "force")) {
@@ -416,6 +418,13 @@ int cmd_migrate(int argc, char **argv)
 		return 2;
 	}
 	w.name = argv[optind];
+	/* With a VMM in charge, migctl only watches; the VMM decides. */
+	if (!w.self && on_stall_set && w.on_stall != STALL_WAIT) {
+		fprintf(stderr, "migctl: with --switchover vmm, the VMM handles a stall\n");
+		return 2;
+	}
+	if (!w.self)
+		w.on_stall = STALL_WAIT;
 
 	vmfd = migctl_open_vm_name(w.name);
 	if (vmfd < 0)
@@ -591,29 +600,39 @@ int cmd_listen(int argc, char **argv)
 	return ret;
 }
 
-/* Open VM argv[1] for status, switchover and cancel. */
-static int open_named(int argc, char **argv, const char *usage)
+/* NAME, then only the options in @allowed (NULL-terminated); else usage. */
+static bool args_ok(int argc, char **argv, const char *const *allowed,
+		    int with_value)
 {
-	if (argc < 2 || argv[1][0] == '-') {
-		fprintf(stderr, "usage: migctl %s\n", usage);
-		return -1;
+	int i, k;
+
+	if (argc < 2 || argv[1][0] == '-')
+		return false;
+	for (i = 2; i < argc; i++) {
+		for (k = 0; allowed[k]; k++)
+			if (!strcmp(argv[i], allowed[k]))
+				break;
+		if (!allowed[k])
+			return false;
+		if (k < with_value && ++i >= argc)
+			return false;
 	}
-	return migctl_open_vm_name(argv[1]);
+	return true;
 }
 
 int cmd_status(int argc, char **argv)
 {
+	static const char *const opts[] = { "--json", NULL };
 	struct vmig_mig_status st;
-	bool json = argc > 2 && !strcmp(argv[2], "--json");
 	int vmfd, ret;
 
-	if (argc > 3 || (argc == 3 && !json)) {
+	if (!args_ok(argc, argv, opts, 0)) {
 		fprintf(stderr, "usage: migctl status NAME [--json]\n");
 		return 2;
 	}
-	vmfd = open_named(argc, argv, "status NAME [--json]");
+	vmfd = migctl_open_vm_name(argv[1]);
 	if (vmfd < 0)
-		return argc < 2 ? 2 : 1;
+		return 1;
 	ret = vmig_mig_status(vmfd, &st, 0);
 	close(vmfd);
 	if (ret == -ENOENT) {
@@ -624,38 +643,37 @@ int cmd_status(int argc, char **argv)
 		fprintf(stderr, "migctl: status: %s\n", strerror(-ret));
 		return 1;
 	}
-	mig_print_status(argv[1], &st, json);
+	mig_print_status(argv[1], &st, argc > 2);
 	return 0;
 }
 
 int cmd_switchover(int argc, char **argv)
 {
-	const char *blob = NULL;
+	static const char *const opts[] = { "--blob", NULL };
 	int vmfd, ret;
 
-	if (argc == 4 && !strcmp(argv[2], "--blob")) {
-		blob = argv[3];
-	} else if (argc != 2) {
+	if (!args_ok(argc, argv, opts, 1) || argc == 3) {
 		fprintf(stderr, "usage: migctl switchover NAME [--blob FILE]\n");
 		return 2;
 	}
-	vmfd = open_named(argc, argv, "switchover NAME [--blob FILE]");
+	vmfd = migctl_open_vm_name(argv[1]);
 	if (vmfd < 0)
 		return 1;
-	ret = switchover(vmfd, blob);
+	ret = switchover(vmfd, argc == 4 ? argv[3] : NULL);
 	close(vmfd);
 	return ret ? 1 : 0;
 }
 
 int cmd_cancel(int argc, char **argv)
 {
+	static const char *const opts[] = { NULL };
 	int vmfd, ret;
 
-	if (argc != 2) {
+	if (!args_ok(argc, argv, opts, 0)) {
 		fprintf(stderr, "usage: migctl cancel NAME\n");
 		return 2;
 	}
-	vmfd = open_named(argc, argv, "cancel NAME");
+	vmfd = migctl_open_vm_name(argv[1]);
 	if (vmfd < 0)
 		return 1;
 	ret = vmig_mig_cancel(vmfd);

@@ -3,7 +3,11 @@
 #
 # make bench: build the non-debug test kernel, the modules for it and the
 # benchmark programs, run them in one VM boot, print their tables and save
-# their figures as JSON. Arguments go to the benchmark program.
+# their figures as JSON.
+#
+# VMIG_BENCH selects the benchmarks (default: all): track (write tracking,
+# track_bench), mig (migration streaming, mig_bench.sh). Arguments go to
+# each benchmark program.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -20,19 +24,35 @@ cp "$("$top/tools/testing/build-modules.sh" "$kbuild" "$out/src" W=1 2>"$out/bui
 make -s -C "$top/tools/migctl" O="$stage/bin"
 make -s -C "$top/tools/testing/bench" O="$stage/tests" KBUILD="$kbuild"
 
-echo "run track_bench $*" >"$out/plan"
-echo "booting the bench VM (non-debug kernel, TCG)..."
-VMIG_VM_CPUS=${VMIG_VM_CPUS:-1} VMIG_VM_MEM=${VMIG_VM_MEM:-4096} VMIG_VM_TIMEOUT=${VMIG_VM_TIMEOUT:-1800} "$vm/run.sh" "$kbuild" "$stage" "$out/plan" "$out/vm"
+declare -A progs=([track]=track_bench [mig]=mig_bench.sh)
+benches=${VMIG_BENCH:-track mig}
+: >"$out/plan"
+for b in $benches; do
+	[ -n "${progs[$b]:-}" ] || { echo "unknown benchmark '$b'" >&2; exit 2; }
+	echo "run ${progs[$b]} $*" >>"$out/plan"
+done
+echo "booting the bench VM (non-debug kernel, TCG, 2 vCPUs)..."
+VMIG_VM_CPUS=${VMIG_VM_CPUS:-2} VMIG_VM_MEM=${VMIG_VM_MEM:-4096} VMIG_VM_TIMEOUT=${VMIG_VM_TIMEOUT:-1800} "$vm/run.sh" "$kbuild" "$stage" "$out/plan" "$out/vm"
 
 results=$out/vm/results.log
-if ! grep -q '^@@vmig end run track_bench 0' "$results"; then
-	sed -n '/^@@vmig begin/,/^@@vmig end/p' "$results" | grep -v '^@@vmig' >&2
-	echo "bench failed: see $out/vm/console.log" >&2
-	exit 1
-fi
 json=$out/bench-$(date +%Y%m%d-%H%M%S).json
-sed -n '/^@@vmig begin run/,/^@@vmig end run/p' "$results" |
-	grep -v -e '^@@vmig' -e '^JSON ' | tr -d '\r'
-grep '^JSON ' "$results" | sed 's/^JSON //' | tr -d '\r' >"$json"
+failed=0
+echo "{" >"$json"
+sep=
+for b in $benches; do
+	prog=${progs[$b]}
+	section=$(sed -n "/^@@vmig begin run $prog\$/,/^@@vmig end run $prog /p" "$results" | tr -d '\r')
+	echo "$section" | grep -v -e '^@@vmig' -e '^JSON '
+	if ! echo "$section" | grep -q "^@@vmig end run $prog 0"; then
+		echo "bench $b failed: see $out/vm/console.log" >&2
+		failed=1
+	fi
+	printf '%s"%s": [%s]\n' "$sep" "$b" \
+		"$(echo "$section" | sed -n 's/^JSON //p' | paste -sd, -)" >>"$json"
+	sep=,
+done
+echo "}" >>"$json"
+python3 -m json.tool "$json" >/dev/null || { echo "bad JSON in $json" >&2; failed=1; }
 echo
 echo "figures saved as JSON in $json"
+exit $failed

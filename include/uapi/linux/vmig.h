@@ -389,9 +389,10 @@ struct vmig_vm_stats {
  * kernel's own threads then do all the work: on the source they harvest
  * the dirty log, read, compress and send pages; on the target they receive,
  * check, decompress and write them into the VM's memory. The sockets keep
- * their network namespace and any socket option set before the hand-over
+ * their network namespace and the socket options set before the hand-over
  * (kTLS included: install the "tls" ULP and keys first, and the session's
- * traffic is encrypted). The stream's format is drawn in
+ * traffic is encrypted), but for their send and receive timeouts, which
+ * the session sets to the module parameter stream_timeout_s. The stream's format is drawn in
  * <linux/vmig_wire.h>.
  *
  * A VM has at most one session at a time. The source session starts write
@@ -440,7 +441,7 @@ struct vmig_vm_stats {
 
 /* The states of a session, struct vmig_mig_status @state. */
 enum {
-	VMIG_MIG_STATE_NONE = 0,	/* no session since the VM was created */
+	VMIG_MIG_STATE_NONE = 0,	/* never reported: STATUS fails, ENOENT */
 	VMIG_MIG_STATE_CONNECTING,	/* target: waiting for all its streams */
 	VMIG_MIG_STATE_ACTIVE,		/* pre-copy rounds */
 	VMIG_MIG_STATE_READY,		/* converged: waiting for the switchover */
@@ -559,26 +560,28 @@ struct vmig_mig_add_stream {
  * @info: output: VMIG_MIG_INFO_* bits
  * @state: a VMIG_MIG_* state
  * @error: in VMIG_MIG_STATE_FAILED, the errno the session failed with
- * @round: the round being sent (source) or received (target)
+ * @round: source: the round being sent; target: the rounds received
+ *	completely (once done, one more than the source's last round)
  * @nr_streams: the session's streams
  * @streams_attached: the streams handed over so far
  * @pages_total: the VM's memory, in pages
  * @pages_sent: pages sent (source) or received (target), re-sent pages
  *	counted each time
- * @pages_remaining: source: dirty pages left to send in this round and
- *	reported by the last harvest
+ * @pages_remaining: source: while a round is sent, the pages its harvest
+ *	reported; between rounds, the pages dirty since (what the next round
+ *	would send); 0 once done
  * @zero_pages: pages sent as zero markers
  * @lz4_pages: pages sent compressed
  * @raw_pages: pages sent raw
- * @bytes_wire: bytes sent (source) or received (target) on all streams
+ * @bytes_wire: bytes sent and received on all streams, headers included
  * @dirty_rate: source: pages dirtied per second, as the last rounds saw it
- * @link_rate: source: bytes per second the streams carried in the last
- *	rounds
+ * @link_rate: source: bytes per second the streams carried, over the
+ *	rounds so far (their harvests included)
  * @expected_downtime_ms: source: how long a switchover now would take
  * @total_ms: time since the session started, frozen when it ends
  * @downtime_ms: once done: the time from VMIG_MIG_SWITCHOVER to the
- *	target's acknowledgment (source), from the switchover record to the
- *	end (target)
+ *	target's acknowledgment (source); from the start of the final round's
+ *	reception to the end (target)
  * @blob_len: the device-state blob's size, once known
  * @events: state changes so far
  *
