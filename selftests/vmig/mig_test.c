@@ -475,6 +475,33 @@ TEST_F_TIMEOUT(mig, cancel_target, 300)
 	cancel_in(_metadata, self, variant, TARGET);
 }
 
+/*
+ * The bandwidth cap is an upper bound: whatever the machine's speed, the
+ * session never sends faster than the cap, beyond a burst of 10 ms.
+ */
+TEST_F_TIMEOUT(mig, bandwidth_cap, 300)
+{
+	const __u64 cap = 4 << 20;
+	struct vmig_mig_status s;
+	struct timespec t0, t1;
+	double secs;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	start_pair(_metadata, self, variant, cap, 60000);
+	ASSERT_EQ(VMIG_MIG_STATE_READY,
+		  wait_state(self->src.fd, VMIG_MIG_STATE_READY, 300, &s));
+	ASSERT_EQ(0, vmig_mig_switchover(self->src.fd, NULL, 0));
+	ASSERT_EQ(VMIG_MIG_STATE_DONE,
+		  wait_state(self->src.fd, VMIG_MIG_STATE_DONE, 300, &s));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = t1.tv_sec - t0.tv_sec + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	/* Records only: the cap applies to them, not to tiny round ends. */
+	EXPECT_LE(s.bytes_wire, cap * (secs + 0.01) + 65536);
+	EXPECT_GE(s.bytes_wire, cap / 2);
+	TH_LOG("%llu bytes in %.2f s under a cap of %llu bytes/s",
+	       (unsigned long long)s.bytes_wire, secs, (unsigned long long)cap);
+}
+
 /* CRC32C (Castagnoli), seed ~0, not inverted: what the wire uses. */
 static __u32 crc32c(__u32 crc, const void *buf, size_t len)
 {
