@@ -43,6 +43,7 @@ clean-modules:
 tools:
 	mkdir -p $(BUILD)/bin
 	$(MAKE) -C tools/migctl O=$(BUILD)/bin
+	$(MAKE) -C tools/vmig-guest O=$(BUILD)/bin
 
 selftests:
 	mkdir -p $(BUILD)/tests
