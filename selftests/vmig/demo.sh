@@ -24,7 +24,7 @@ for arg; do
 	prev=$arg
 done
 
-echo "kernel:  $(uname -r) (debug build: KASAN, lockdep; emulated by TCG)"
+echo "kernel:  $(uname -r), emulated by TCG: times are not a real machine's"
 echo "module:  vmig $(cat /sys/module/vmig/version)"
 echo
 "$ip" netns add src && "$ip" netns add dst &&
