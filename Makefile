@@ -6,7 +6,7 @@
 #   make check           lint, builds, KUnit and kselftests in the test VM
 #   make demo            boot the test VM, load vmig and show it working
 #   make bench           benchmarks on the non-debug kernel, ratios and JSON
-#                        (BENCH=track or BENCH=dm for one of them)
+#                        (VMIG_BENCH="track mig dm" picks among them)
 #   make headers-check   build the modules against Debian's 6.12 headers
 #   make KDIR=/lib/modules/$(uname -r)/build modules
 #                        build against another kernel
@@ -44,6 +44,7 @@ clean-modules:
 tools:
 	mkdir -p $(BUILD)/bin
 	$(MAKE) -C tools/migctl O=$(BUILD)/bin
+	$(MAKE) -C tools/vmig-guest O=$(BUILD)/bin
 
 selftests:
 	mkdir -p $(BUILD)/tests
@@ -57,7 +58,7 @@ demo:
 	tools/testing/demo.sh $(ARGS)
 
 bench:
-	BENCH=$(BENCH) tools/testing/bench.sh $(ARGS)
+	tools/testing/bench.sh $(ARGS)
 
 headers-check:
 	tools/testing/headers-check.sh

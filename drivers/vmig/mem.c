@@ -71,7 +71,7 @@ void vmig_mem_uninit(struct vmig_vm *vm)
 }
 
 /* The page at @idx, allocated (zeroed) on first use. */
-static struct page *vmig_mem_page(struct vmig_vm *vm, unsigned long idx)
+struct page *vmig_mem_page(struct vmig_vm *vm, unsigned long idx)
 {
 	/* Acquire: pairs with the cmpxchg_release() below. */
 	struct page *page = smp_load_acquire(&vm->pages[idx]);

@@ -258,19 +258,15 @@ static struct vmig_track *vmig_track_alloc(struct vmig_vm *vm,
 	return track;
 }
 
-int vmig_track_start(struct vmig_ucmd *ucmd)
+/*
+ * Start tracking with groups of @group_pages (already checked), for a
+ * migration session when @session, else for the VM's user. Returns -EBUSY
+ * when tracking runs, -ENOMEM.
+ */
+int vmig_track_begin(struct vmig_vm *vm, u32 group_pages, bool session)
 {
-	struct vmig_track_start *cmd = ucmd->cmd;
-	struct vmig_vm *vm = ucmd->ctx;
 	struct vmig_track *track;
 	int ret = 0;
-
-	if (cmd->flags)
-		return -EOPNOTSUPP;
-	if (cmd->__reserved || cmd->group_pages > VMIG_GROUP_PAGES_MAX ||
-	    (cmd->group_pages != VMIG_GROUP_AUTO &&
-	     !is_power_of_2(cmd->group_pages)))
-		return -EINVAL;
 
 	/* Busy first: a caller that lost the race need not see ENOMEM. */
 	mutex_lock(&vm->lock);
@@ -278,7 +274,7 @@ int vmig_track_start(struct vmig_ucmd *ucmd)
 	mutex_unlock(&vm->lock);
 	if (ret)
 		return ret;
-	track = vmig_track_alloc(vm, cmd->group_pages);
+	track = vmig_track_alloc(vm, group_pages);
 	if (!track)
 		return -ENOMEM;
 	mutex_lock(&vm->lock);
@@ -286,6 +282,7 @@ int vmig_track_start(struct vmig_ucmd *ucmd)
 		ret = -EBUSY;
 	} else {
 		rcu_assign_pointer(vm->track, track);
+		vm->track_session = session;
 		/*
 		 * A fault that saw no tracking may still make PTEs writable
 		 * without marking them: let it finish before any harvest
@@ -299,16 +296,37 @@ int vmig_track_start(struct vmig_ucmd *ucmd)
 	return ret;
 }
 
-int vmig_track_stop(struct vmig_ucmd *ucmd)
+bool vmig_track_group_valid(u32 group_pages)
 {
-	struct vmig_track_stop *cmd = ucmd->cmd;
-	struct vmig_vm *vm = ucmd->ctx;
-	struct vmig_track *track;
+	return group_pages <= VMIG_GROUP_PAGES_MAX &&
+	       (group_pages == VMIG_GROUP_AUTO || is_power_of_2(group_pages));
+}
+
+int vmig_track_start(struct vmig_ucmd *ucmd)
+{
+	struct vmig_track_start *cmd = ucmd->cmd;
 
 	if (cmd->flags)
 		return -EOPNOTSUPP;
+	if (cmd->__reserved || !vmig_track_group_valid(cmd->group_pages))
+		return -EINVAL;
+	return vmig_track_begin(ucmd->ctx, cmd->group_pages, false);
+}
+
+/*
+ * Stop the tracking that @session (or the user) started: -ENOENT when it
+ * does not run, -EBUSY when the other one started it.
+ */
+int vmig_track_end(struct vmig_vm *vm, bool session)
+{
+	struct vmig_track *track;
+
 	mutex_lock(&vm->lock);
 	track = vmig_track_locked(vm);
+	if (track && vm->track_session != session) {
+		mutex_unlock(&vm->lock);
+		return -EBUSY;
+	}
 	RCU_INIT_POINTER(vm->track, NULL);
 	mutex_unlock(&vm->lock);
 	if (!track)
@@ -316,6 +334,15 @@ int vmig_track_stop(struct vmig_ucmd *ucmd)
 	synchronize_rcu();
 	vmig_track_free(track);
 	return 0;
+}
+
+int vmig_track_stop(struct vmig_ucmd *ucmd)
+{
+	struct vmig_track_stop *cmd = ucmd->cmd;
+
+	if (cmd->flags)
+		return -EOPNOTSUPP;
+	return vmig_track_end(ucmd->ctx, false);
 }
 
 /* Only at release: no mapping, so no fault, is left. */
@@ -422,11 +449,68 @@ static unsigned long vmig_keep_pinned(struct vmig_vm *vm,
 	return pinned;
 }
 
+/*
+ * The harvest proper, under vm->lock: take the dirty bits of pages
+ * @first..@first+@nr-1 (@first on a region) into @pages, which has room
+ * for whole regions, and write-protect them. Returns the pages kept dirty
+ * because they are referenced.
+ */
+static unsigned long vmig_harvest_locked(struct vmig_vm *vm,
+					 struct vmig_track *track,
+					 unsigned long *pages,
+					 unsigned long first, unsigned long nr)
+{
+	unsigned long r;
+
+	vmig_bitmap_take(pages, track->dirty, first, nr);
+	vmig_wait_unlocked(vm, pages, first, nr);
+	vmig_wrprotect_bits(vm, pages, first, nr);
+	if (track->regions)
+		for (r = 0; r < nr; r += 1UL << VMIG_REGION_SHIFT)
+			vmig_auto_adapt(&track->regions[(first + r) >>
+							VMIG_REGION_SHIFT],
+					pages + r / BITS_PER_LONG);
+	return vmig_keep_pinned(vm, track, pages, first, nr);
+}
+
+/*
+ * Harvest all of the memory into @pages, one bit per page, with room for
+ * whole regions (vmig_track_bitmap_longs()): for the migration session.
+ * Returns the number of dirty pages, or -ENOENT when tracking stopped.
+ */
+long vmig_track_collect(struct vmig_vm *vm, unsigned long *pages)
+{
+	u64 start_ns = ktime_get_ns();
+	struct vmig_track *track;
+	unsigned long pinned, n;
+
+	mutex_lock(&vm->lock);
+	track = vmig_track_locked(vm);
+	if (!track) {
+		mutex_unlock(&vm->lock);
+		return -ENOENT;
+	}
+	pinned = vmig_harvest_locked(vm, track, pages, 0, vm->nr_pages);
+	n = bitmap_weight(pages, vm->nr_pages);
+	vm->harvests++;
+	vm->pages_reported += n;
+	vm->pinned_pages += pinned;
+	vm->harvest_ns += ktime_get_ns() - start_ns;
+	mutex_unlock(&vm->lock);
+	return n;
+}
+
+/* The longs a bitmap of the whole memory needs, in whole regions. */
+unsigned long vmig_track_bitmap_longs(struct vmig_vm *vm)
+{
+	return BITS_TO_LONGS(round_up(vm->nr_pages, 1UL << VMIG_REGION_SHIFT));
+}
+
 int vmig_track_harvest(struct vmig_ucmd *ucmd)
 {
 	struct vmig_dirty_harvest *cmd = ucmd->cmd;
 	struct vmig_vm *vm = ucmd->ctx;
-	unsigned long g0, ng, first, nr, r, *pages, *out;
+	unsigned long g0, ng, first, nr, *pages, *out;
 	u64 start_ns = ktime_get_ns(), pinned;
 	struct vmig_track *track;
 	int ret;
@@ -438,6 +522,9 @@ int vmig_track_harvest(struct vmig_ucmd *ucmd)
 	track = vmig_track_locked(vm);
 	ret = -ENOENT;
 	if (!track)
+		goto out_unlock;
+	ret = -EBUSY;
+	if (vm->track_session)
 		goto out_unlock;
 	ret = vmig_harvest_range(vm->nr_pages, track->shift, cmd->first_page,
 				 cmd->nr_pages, &g0, &ng);
@@ -459,15 +546,7 @@ int vmig_track_harvest(struct vmig_ucmd *ucmd)
 			goto out_free;
 	}
 
-	vmig_bitmap_take(pages, track->dirty, first, nr);
-	vmig_wait_unlocked(vm, pages, first, nr);
-	vmig_wrprotect_bits(vm, pages, first, nr);
-	if (track->regions)
-		for (r = 0; r < nr; r += 1UL << VMIG_REGION_SHIFT)
-			vmig_auto_adapt(&track->regions[(first + r) >>
-							VMIG_REGION_SHIFT],
-					pages + r / BITS_PER_LONG);
-	pinned = vmig_keep_pinned(vm, track, pages, first, nr);
+	pinned = vmig_harvest_locked(vm, track, pages, first, nr);
 
 	if (out != pages) {
 		unsigned long p;
@@ -512,4 +591,18 @@ out_free:
 out_unlock:
 	mutex_unlock(&vm->lock);
 	return ret;
+}
+
+/* The pages dirty now, not harvested: -ENOENT when tracking stopped. */
+long vmig_track_dirty_count(struct vmig_vm *vm)
+{
+	struct vmig_track *track;
+	long n = -ENOENT;
+
+	rcu_read_lock();
+	track = rcu_dereference(vm->track);
+	if (track)
+		n = bitmap_weight(track->dirty, vm->nr_pages);
+	rcu_read_unlock();
+	return n;
 }

@@ -57,6 +57,7 @@ static int vmig_vm_release(struct inode *inode, struct file *file)
 {
 	struct vmig_vm *vm = file->private_data;
 
+	vmig_mig_uninit(vm);
 	vmig_track_uninit(vm);
 	vmig_mem_uninit(vm);
 	mutex_destroy(&vm->lock);
@@ -115,6 +116,18 @@ static const struct vmig_ioctl_op vmig_vm_ops[] = {
 		      struct vmig_dirty_harvest, nr_dirty),
 	VMIG_IOCTL_OP(VMIG_VM_GET_STATS, vmig_vm_get_stats,
 		      struct vmig_vm_stats, pages_present),
+	VMIG_IOCTL_OP(VMIG_MIG_START, vmig_mig_start,
+		      struct vmig_mig_start, __reserved),
+	VMIG_IOCTL_OP(VMIG_MIG_ADD_STREAM, vmig_mig_add_stream,
+		      struct vmig_mig_add_stream, __reserved),
+	VMIG_IOCTL_OP(VMIG_MIG_STATUS, vmig_mig_status,
+		      struct vmig_mig_status, events),
+	VMIG_IOCTL_OP(VMIG_MIG_SWITCHOVER, vmig_mig_switchover,
+		      struct vmig_mig_switchover, blob_len),
+	VMIG_IOCTL_OP(VMIG_MIG_GET_BLOB, vmig_mig_get_blob,
+		      struct vmig_mig_get_blob, buf_len),
+	VMIG_IOCTL_OP(VMIG_MIG_CANCEL, vmig_mig_cancel,
+		      struct vmig_mig_cancel, flags),
 };
 
 VISIBLE_IF_KUNIT const struct vmig_ioctl_table vmig_vm_ioctls = {
@@ -135,6 +148,7 @@ static const struct file_operations vmig_vm_fops = {
 	.owner = THIS_MODULE,
 	.release = vmig_vm_release,
 	.mmap = vmig_mem_mmap,
+	.poll = vmig_mig_poll,
 	.unlocked_ioctl = vmig_vm_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.llseek = noop_llseek,
@@ -184,6 +198,7 @@ int vmig_vm_create(struct vmig_ucmd *ucmd)
 	memcpy(vm->name, cmd->name, VMIG_NAME_MAX);
 	vm->nr_pages = cmd->nr_pages;
 	mutex_init(&vm->lock);
+	vmig_mig_init(vm);
 	ret = vmig_mem_init(vm);
 	if (ret)
 		goto err_mem;
@@ -243,6 +258,7 @@ int vmig_vm_create(struct vmig_ucmd *ucmd)
 err_file:
 	vmig_mem_uninit(vm);
 err_mem:
+	mutex_destroy(&vm->mig_lock);
 	mutex_destroy(&vm->lock);
 	kfree(vm);
 	return ret;
@@ -281,6 +297,10 @@ int vmig_vm_destroy(struct vmig_ucmd *ucmd)
 
 	mutex_lock(&vmig_vms_lock);
 	vm = vmig_vm_lookup(cmd->name);
+	if (vm && vmig_mig_busy(vm)) {
+		mutex_unlock(&vmig_vms_lock);
+		return -EBUSY;
+	}
 	if (vm)
 		list_del_init(&vm->node);
 	mutex_unlock(&vmig_vms_lock);

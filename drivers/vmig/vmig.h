@@ -10,9 +10,11 @@
 #include <linux/rcupdate.h>
 #include <linux/types.h>
 #include <linux/vmig.h>
+#include <linux/wait.h>
 
 struct file;
 struct page;
+struct poll_table_struct;
 struct vm_area_struct;
 
 /* The VMIG_FEATURE_* bits this module reports in VMIG_GET_API_VERSION. */
@@ -74,6 +76,12 @@ union vmig_ucmd_buffer {
 	struct vmig_track_stop track_stop;
 	struct vmig_dirty_harvest dirty_harvest;
 	struct vmig_vm_stats vm_stats;
+	struct vmig_mig_start mig_start;
+	struct vmig_mig_add_stream mig_add_stream;
+	struct vmig_mig_status mig_status;
+	struct vmig_mig_switchover mig_switchover;
+	struct vmig_mig_get_blob mig_get_blob;
+	struct vmig_mig_cancel mig_cancel;
 };
 
 #define VMIG_IOCTL_OP(_ioctl, _fn, _struct, _last)			\
@@ -108,6 +116,12 @@ void vmig_dev_uninit(void);
  * @lock: serializes tracking start, stop and harvest
  * @track: the tracking state, NULL when not tracking; faults read it under
  *	RCU, and it is freed after a grace period
+ * @track_session: under @lock: a migration session started the tracking,
+ *	and the tracking ioctls may not touch it
+ * @mig_lock: serializes the migration ioctls
+ * @mig: under @mig_lock: the VM's migration session, NULL before the first
+ * @mig_poll: poll() waits here for the session's state changes
+ * @mig_acked: under the session's lock: the state changes acknowledged
  * @stats: per-CPU fault counters
  * @pages_reported: harvest counter, under @lock
  * @pinned_pages: harvest counter, under @lock
@@ -122,6 +136,11 @@ struct vmig_vm {
 	struct page **pages;
 	struct mutex lock; /* see above */
 	struct vmig_track __rcu *track;
+	bool track_session;
+	struct mutex mig_lock; /* see above */
+	struct vmig_mig *mig;
+	wait_queue_head_t mig_poll;
+	u64 mig_acked;
 	struct vmig_vm_pcpu_stats __percpu *stats;
 	u64 pages_reported;
 	u64 pinned_pages;
@@ -141,10 +160,24 @@ int vmig_vm_open(struct vmig_ucmd *ucmd);
 int vmig_vm_destroy(struct vmig_ucmd *ucmd);
 int vmig_vm_list(struct vmig_ucmd *ucmd);
 
+/* mig.c: migration sessions. */
+struct vmig_mig;
+void vmig_mig_init(struct vmig_vm *vm);
+void vmig_mig_uninit(struct vmig_vm *vm);
+bool vmig_mig_busy(struct vmig_vm *vm);
+__poll_t vmig_mig_poll(struct file *file, struct poll_table_struct *wait);
+int vmig_mig_start(struct vmig_ucmd *ucmd);
+int vmig_mig_add_stream(struct vmig_ucmd *ucmd);
+int vmig_mig_status(struct vmig_ucmd *ucmd);
+int vmig_mig_switchover(struct vmig_ucmd *ucmd);
+int vmig_mig_get_blob(struct vmig_ucmd *ucmd);
+int vmig_mig_cancel(struct vmig_ucmd *ucmd);
+
 /* mem.c: the memory and its faults. */
 int vmig_mem_init(struct vmig_vm *vm);
 void vmig_mem_uninit(struct vmig_vm *vm);
 int vmig_mem_mmap(struct file *file, struct vm_area_struct *vma);
+struct page *vmig_mem_page(struct vmig_vm *vm, unsigned long idx);
 
 /* track.c: write tracking and the dirty log. */
 
@@ -189,6 +222,12 @@ static inline unsigned int vmig_track_shift(const struct vmig_track *track,
 	return track->shift;
 }
 
+int vmig_track_begin(struct vmig_vm *vm, u32 group_pages, bool session);
+int vmig_track_end(struct vmig_vm *vm, bool session);
+bool vmig_track_group_valid(u32 group_pages);
+long vmig_track_collect(struct vmig_vm *vm, unsigned long *pages);
+long vmig_track_dirty_count(struct vmig_vm *vm);
+unsigned long vmig_track_bitmap_longs(struct vmig_vm *vm);
 int vmig_track_start(struct vmig_ucmd *ucmd);
 int vmig_track_stop(struct vmig_ucmd *ucmd);
 int vmig_track_harvest(struct vmig_ucmd *ucmd);
@@ -205,7 +244,10 @@ int vmig_wire_check_page(const struct vmig_wire_page *desc,
 			 unsigned long nr_pages, size_t avail);
 int vmig_wire_decode_page(const struct vmig_wire_page *desc,
 			  const void *data, void *dst);
+u32 vmig_wire_page_crc(const void *page);
 u32 vmig_wire_rec_crc(const struct vmig_wire_rec *rec, const void *payload);
+void vmig_wire_rec_seal(struct vmig_wire_rec *rec, u16 type,
+			const void *payload, u32 len);
 int vmig_wire_check_rec(const struct vmig_wire_rec *rec);
 
 #if IS_ENABLED(CONFIG_KUNIT)

@@ -13,11 +13,19 @@
 #include <linux/string.h>
 #include <linux/vmig_wire.h>
 
+/* The CRC32C of a page's content, as the wire carries it. */
+u32 vmig_wire_page_crc(const void *page)
+{
+	return crc32c(~0U, page, PAGE_SIZE);
+}
+EXPORT_SYMBOL_IF_KUNIT(vmig_wire_page_crc);
+
 /*
  * Encode the page at @src into @dst, which has room for PAGE_SIZE bytes:
- * fill @desc (index included) and return the number of data bytes written.
- * With @lz4 false, or without @wrkmem (LZ4_MEM_COMPRESS bytes), a page
- * that is not zero goes raw; so does one that LZ4 does not shrink.
+ * fill @desc (index and CRC included) and return the number of data bytes
+ * written. @src must not change meanwhile: copy guest memory first. With
+ * @lz4 false, or without @wrkmem (LZ4_MEM_COMPRESS bytes), a page that is
+ * not zero goes raw; so does one that LZ4 does not shrink.
  */
 size_t vmig_wire_encode_page(const void *src, u64 index, void *dst,
 			     bool lz4, void *wrkmem,
@@ -27,6 +35,7 @@ size_t vmig_wire_encode_page(const void *src, u64 index, void *dst,
 
 	memset(desc, 0, sizeof(*desc));
 	desc->index = cpu_to_le64(index);
+	desc->crc = cpu_to_le32(vmig_wire_page_crc(src));
 	if (!memchr_inv(src, 0, PAGE_SIZE)) {
 		desc->encoding = cpu_to_le16(VMIG_PAGE_ZERO);
 		return 0;
@@ -56,7 +65,8 @@ int vmig_wire_check_page(const struct vmig_wire_page *desc,
 {
 	u32 len = le32_to_cpu(desc->len);
 
-	if (desc->__reserved || le64_to_cpu(desc->index) >= nr_pages)
+	if (desc->__reserved || desc->__reserved2 ||
+	    le64_to_cpu(desc->index) >= nr_pages)
 		return -EBADMSG;
 	switch (le16_to_cpu(desc->encoding)) {
 	case VMIG_PAGE_ZERO:
@@ -80,9 +90,9 @@ EXPORT_SYMBOL_IF_KUNIT(vmig_wire_check_page);
 
 /*
  * Decode a checked page entry and its @data into the page at @dst. An LZ4
- * block must decode to exactly PAGE_SIZE bytes, else -EBADMSG (and @dst
- * may hold garbage: decode into a bounce page, or into memory that a failed
- * migration discards).
+ * block must decode to exactly PAGE_SIZE bytes, and the result must match
+ * the entry's CRC, else -EBADMSG (and @dst may hold garbage: decode into a
+ * bounce page).
  */
 int vmig_wire_decode_page(const struct vmig_wire_page *desc,
 			  const void *data, void *dst)
@@ -92,18 +102,33 @@ int vmig_wire_decode_page(const struct vmig_wire_page *desc,
 	switch (le16_to_cpu(desc->encoding)) {
 	case VMIG_PAGE_ZERO:
 		memset(dst, 0, PAGE_SIZE);
-		return 0;
+		break;
 	case VMIG_PAGE_RAW:
 		memcpy(dst, data, PAGE_SIZE);
-		return 0;
+		break;
 	case VMIG_PAGE_LZ4:
 		if (LZ4_decompress_safe(data, dst, len, PAGE_SIZE) != PAGE_SIZE)
 			return -EBADMSG;
-		return 0;
+		break;
+	default:
+		return -EBADMSG;
 	}
-	return -EBADMSG;
+	if (vmig_wire_page_crc(dst) != le32_to_cpu(desc->crc))
+		return -EBADMSG;
+	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(vmig_wire_decode_page);
+
+/* Fill a record header for @len bytes of @payload, CRC included. */
+void vmig_wire_rec_seal(struct vmig_wire_rec *rec, u16 type,
+			const void *payload, u32 len)
+{
+	memset(rec, 0, sizeof(*rec));
+	rec->type = cpu_to_le16(type);
+	rec->len = cpu_to_le32(len);
+	rec->crc = cpu_to_le32(vmig_wire_rec_crc(rec, payload));
+}
+EXPORT_SYMBOL_IF_KUNIT(vmig_wire_rec_seal);
 
 /* The CRC of a record: its header with crc zero, then its payload. */
 u32 vmig_wire_rec_crc(const struct vmig_wire_rec *rec, const void *payload)
@@ -116,13 +141,33 @@ u32 vmig_wire_rec_crc(const struct vmig_wire_rec *rec, const void *payload)
 }
 EXPORT_SYMBOL_IF_KUNIT(vmig_wire_rec_crc);
 
-/* Check a record header received from the network: 0 or -EBADMSG. */
+/* The payload size of fixed-size records, the least for the others. */
+static const struct {
+	u32 len;
+	bool fixed;
+} vmig_wire_rec_len[VMIG_REC_MAX] = {
+	[VMIG_REC_HELLO] = { sizeof(struct vmig_wire_hello), true },
+	[VMIG_REC_PAGES] = { sizeof(struct vmig_wire_page), false },
+	[VMIG_REC_ROUND_END] = { sizeof(struct vmig_wire_round_end), true },
+	[VMIG_REC_BLOB] = { sizeof(struct vmig_wire_blob) + 1, false },
+	[VMIG_REC_END] = { sizeof(struct vmig_wire_end), true },
+	[VMIG_REC_ACK] = { sizeof(struct vmig_wire_ack), true },
+};
+
+/*
+ * Check a record header received from the network: a known type, no
+ * flags or reserved bits, and a length the type allows. 0 or -EBADMSG.
+ */
 int vmig_wire_check_rec(const struct vmig_wire_rec *rec)
 {
 	u16 type = le16_to_cpu(rec->type);
+	u32 len = le32_to_cpu(rec->len);
 
 	if (!type || type >= VMIG_REC_MAX || rec->flags || rec->__reserved ||
-	    le32_to_cpu(rec->len) > VMIG_WIRE_MAX_PAYLOAD)
+	    len > VMIG_WIRE_MAX_PAYLOAD)
+		return -EBADMSG;
+	if (vmig_wire_rec_len[type].fixed ? len != vmig_wire_rec_len[type].len :
+					    len < vmig_wire_rec_len[type].len)
 		return -EBADMSG;
 	return 0;
 }

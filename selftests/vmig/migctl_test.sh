@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# migctl vm and track, as a person uses them: every command, and clear
+# migctl vm, track and the migration commands, as a person uses them: every command, and clear
 # errors with the documented exit status for bad input. Prints TAP.
 vm=mctl-$$
 . "$(dirname "$0")/tap.sh"
@@ -23,7 +23,7 @@ if [ "$(id -u)" -ne 0 ] || [ ! -e /dev/vmig ]; then
 	echo "1..0 # SKIP needs root and vmig loaded"
 	exit 4
 fi
-echo "1..13"
+echo "1..26"
 
 expect 0 "" "vm create" migctl vm create "$vm" 8M
 expect 0 "^$vm .*8.0 MiB .* 2048 no" "vm list shows it" migctl vm list
@@ -38,6 +38,30 @@ expect 0 "^$vm .* no$" "tracking stopped after track" migctl vm list
 expect 1 "power of two" "track with a bad group size" \
 	migctl track "$vm" --group-pages 3 --count 1
 expect 1 "no such VM" "stats of a missing VM" migctl vm stats nosuchvm
+expect 1 "never migrated" "status before any migration" migctl status "$vm"
+expect 1 "no migration runs" "cancel with no migration" migctl cancel "$vm"
+expect 1 "cannot switch over" "switchover with no migration" \
+	migctl switchover "$vm"
+expect 2 "usage: migctl migrate" "migrate without a target" \
+	migctl migrate "$vm"
+expect 2 "usage: migctl migrate" "migrate to a malformed target" \
+	migctl migrate "$vm" nohostport
+expect 2 "--streams: 1 to 16" "migrate with 17 streams" \
+	migctl migrate "$vm" 127.0.0.1:1 --streams 17
+expect 2 "--compress" "migrate with a bad compression" \
+	migctl migrate "$vm" 127.0.0.1:1 --compress zip
+expect 1 "cannot connect" "migrate to nobody" \
+	migctl migrate "$vm" 127.0.0.1:1
+expect 2 "usage: migctl status" "status without a name" \
+	migctl status --json
+expect 2 "usage: migctl cancel" "cancel with a stray option" \
+	migctl cancel "$vm" -x
+expect 2 "usage: migctl switchover" "switchover with a stray option" \
+	migctl switchover "$vm" -x
+expect 2 "the VMM handles a stall" "vmm switchover with a forced stall" \
+	migctl migrate "$vm" 127.0.0.1:1 --switchover vmm --on-stall force
+expect 1 "no source connected" "listen times out" \
+	migctl listen "$vm" --port 7099 --timeout 1
 expect 0 "" "vm destroy" migctl vm destroy "$vm"
 expect 1 "no such VM" "vm destroy twice" migctl vm destroy "$vm"
 

@@ -6,6 +6,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -18,6 +20,14 @@ static const struct migctl_cmd commands[] = {
 	{ "vm", "list|create|destroy|stats", "manage VMs", cmd_vm },
 	{ "track", "NAME [options]", "track a VM's writes and show the dirty rate",
 	  cmd_track },
+	{ "migrate", "NAME HOST:PORT [options]",
+	  "migrate a VM's memory to a target host", cmd_migrate },
+	{ "listen", "NAME [options]", "receive a VM's memory from a source",
+	  cmd_listen },
+	{ "status", "NAME [--json]", "show a VM's migration", cmd_status },
+	{ "switchover", "NAME [--blob FILE]",
+	  "force a migration's switchover now", cmd_switchover },
+	{ "cancel", "NAME", "cancel a VM's migration", cmd_cancel },
 	{ "disk", "status|handoff|export|import|...", "a dm-vmig disk's hand-off",
 	  cmd_disk },
 };
@@ -38,13 +48,26 @@ int migctl_open_dev(void)
 	return -1;
 }
 
+int migctl_parse_uint(const char *s, unsigned int *out)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (!*s || *end || errno || v > UINT_MAX)
+		return -1;
+	*out = v;
+	return 0;
+}
+
 static void print_usage(FILE *f)
 {
 	size_t i;
 
 	fprintf(f, "usage: migctl COMMAND [ARGS]\n\ncommands:\n");
 	for (i = 0; i < ARRAY_SIZE(commands); i++)
-		fprintf(f, "  %-8s %-28s %s\n", commands[i].name,
+		fprintf(f, "  %-10s %-26s %s\n", commands[i].name,
 			commands[i].usage, commands[i].help);
 }
 

@@ -26,20 +26,6 @@ static void on_signal(int sig)
 	atomic_store(&stop, true);
 }
 
-/* A whole decimal number, all of @s; -1 otherwise. */
-static int parse_uint(const char *s, unsigned int *out)
-{
-	unsigned long v;
-	char *end;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (!*s || *end || errno || v > UINT_MAX)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 static double now(void)
 {
 	struct timespec ts;
@@ -62,21 +48,21 @@ int cmd_track(int argc, char **argv)
 	double t0, t1;
 	char rate[32], amount[32];
 	__u64 *bm = NULL;
-	int opt, dev, fd, ret = 1;
+	int opt, fd, ret = 1;
 	__s64 dirty;
 
 	while ((opt = getopt_long(argc, argv, "g:i:c:", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'g':
-			if (parse_uint(optarg, &group))
+			if (migctl_parse_uint(optarg, &group))
 				goto usage;
 			break;
 		case 'i':
-			if (parse_uint(optarg, &interval_ms))
+			if (migctl_parse_uint(optarg, &interval_ms))
 				goto usage;
 			break;
 		case 'c':
-			if (parse_uint(optarg, &count))
+			if (migctl_parse_uint(optarg, &count))
 				goto usage;
 			break;
 		default:
@@ -86,11 +72,7 @@ int cmd_track(int argc, char **argv)
 	if (optind != argc - 1 || !interval_ms)
 		goto usage;
 
-	dev = migctl_open_dev();
-	if (dev < 0)
-		return 1;
-	fd = migctl_open_vm(dev, argv[optind]);
-	close(dev);
+	fd = migctl_open_vm_name(argv[optind]);
 	if (fd < 0)
 		return 1;
 	if (vmig_vm_info(fd, &e))

@@ -16,7 +16,7 @@
 	"bad name or size (names: 1-31 of A-Z a-z 0-9 . _ -; at most 64 GiB)"
 
 /* Parse "123", "64K", "512M", "2G" (bytes); -1 on error. */
-static long long parse_size(const char *s)
+long long migctl_parse_size(const char *s)
 {
 	unsigned long long v, mult = 1;
 	char *end;
@@ -59,6 +59,17 @@ void migctl_fmt_bytes(char *buf, size_t len, double bytes)
 	snprintf(buf, len, u ? "%.1f %s" : "%.0f %s", bytes, units[u]);
 }
 
+int migctl_open_vm_name(const char *name)
+{
+	int dev = migctl_open_dev(), fd;
+
+	if (dev < 0)
+		return -1;
+	fd = migctl_open_vm(dev, name);
+	close(dev);
+	return fd;
+}
+
 int migctl_open_vm(int dev, const char *name)
 {
 	int fd = vmig_vm_open(dev, name);
@@ -97,7 +108,7 @@ static int vm_list(int dev)
 
 static int vm_create(int dev, const char *name, const char *size_arg)
 {
-	long long size = parse_size(size_arg);
+	long long size = migctl_parse_size(size_arg);
 	int fd;
 
 	if (size <= 0 || size % PAGE_SIZE) {

@@ -3,8 +3,12 @@
 #
 # make bench: build the non-debug test kernel, the modules for it and the
 # benchmark programs, run them in one VM boot, print their tables and save
-# their figures as JSON. Arguments go to the benchmark program.
-# BENCH=track or BENCH=dm runs one of them (default: both).
+# their figures as JSON.
+#
+# VMIG_BENCH selects the benchmarks (default: all): track (write tracking,
+# track_bench), mig (migration streaming, mig_bench.sh), dm (the disk
+# filter, dm_bench.sh). Arguments go to
+# each benchmark program.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -21,38 +25,35 @@ cp "$mods/vmig.ko" "$mods/dm-vmig.ko" "$stage/modules/"
 make -s -C "$top/tools/migctl" O="$stage/bin"
 make -s -C "$top/tools/testing/bench" O="$stage/tests" KBUILD="$kbuild"
 
-case ${BENCH:-all} in
-track) runs="track_bench" ;;
-dm) runs="dm_bench.sh" ;;
-*) runs="track_bench dm_bench.sh" ;;
-esac
+declare -A progs=([track]=track_bench [mig]=mig_bench.sh [dm]=dm_bench.sh)
+benches=${VMIG_BENCH:-track mig dm}
 : >"$out/plan"
-for r in $runs; do
-	if [ "$r" = track_bench ]; then
-		echo "run track_bench $*" >>"$out/plan"
-	else
-		echo "run $r" >>"$out/plan"
-	fi
+for b in $benches; do
+	[ -n "${progs[$b]:-}" ] || { echo "unknown benchmark '$b'" >&2; exit 2; }
+	echo "run ${progs[$b]} $*" >>"$out/plan"
 done
-echo "booting the bench VM (non-debug kernel, TCG)..."
-VMIG_VM_PROGS=fio VMIG_VM_CPUS=${VMIG_VM_CPUS:-1} VMIG_VM_MEM=${VMIG_VM_MEM:-4096} VMIG_VM_TIMEOUT=${VMIG_VM_TIMEOUT:-1800} "$vm/run.sh" "$kbuild" "$stage" "$out/plan" "$out/vm"
+echo "booting the bench VM (non-debug kernel, TCG, 2 vCPUs)..."
+VMIG_VM_PROGS=fio VMIG_VM_CPUS=${VMIG_VM_CPUS:-2} VMIG_VM_MEM=${VMIG_VM_MEM:-4096} VMIG_VM_TIMEOUT=${VMIG_VM_TIMEOUT:-1800} "$vm/run.sh" "$kbuild" "$stage" "$out/plan" "$out/vm"
 
 results=$out/vm/results.log
-for r in $runs; do
-	if ! grep -q "^@@vmig end run $r 0" "$results"; then
-		sed -n "/^@@vmig begin run $r/,/^@@vmig end run $r/p" "$results" | grep -v '^@@vmig' >&2
-		echo "bench $r failed: see $out/vm/console.log" >&2
-		exit 1
+json=$out/bench-$(date +%Y%m%d-%H%M%S).json
+failed=0
+echo "{" >"$json"
+sep=
+for b in $benches; do
+	prog=${progs[$b]}
+	section=$(sed -n "/^@@vmig begin run $prog\$/,/^@@vmig end run $prog /p" "$results" | tr -d '\r')
+	echo "$section" | grep -v -e '^@@vmig' -e '^JSON '
+	if ! echo "$section" | grep -q "^@@vmig end run $prog 0"; then
+		echo "bench $b failed: see $out/vm/console.log" >&2
+		failed=1
 	fi
+	printf '%s"%s": [%s]\n' "$sep" "$b" \
+		"$(echo "$section" | sed -n 's/^JSON //p' | paste -sd, -)" >>"$json"
+	sep=,
 done
-stamp=$(date +%Y%m%d-%H%M%S)
-for r in $runs; do
-	json=$out/bench-${r%%[._]*}-$stamp.json
-	[ "$r" = track_bench ] && json=$out/bench-$stamp.json
-	sed -n "/^@@vmig begin run $r/,/^@@vmig end run $r/p" "$results" |
-		grep -v -e '^@@vmig' -e '^JSON ' | tr -d '\r'
-	sed -n "/^@@vmig begin run $r/,/^@@vmig end run $r/p" "$results" |
-		grep '^JSON ' | sed 's/^JSON //' | tr -d '\r' >"$json"
-	echo
-	echo "figures saved as JSON in $json"
-done
+echo "}" >>"$json"
+python3 -m json.tool "$json" >/dev/null || { echo "bad JSON in $json" >&2; failed=1; }
+echo
+echo "figures saved as JSON in $json"
+exit $failed

@@ -156,9 +156,9 @@ static void vmig_wire_records(struct kunit *test)
 {
 	struct vmig_wire_rec r = {
 		.type = cpu_to_le16(VMIG_REC_PAGES),
-		.len = cpu_to_le32(16),
+		.len = cpu_to_le32(sizeof(struct vmig_wire_page)),
 	}, bad;
-	u8 payload[16] = { 1, 2, 3 };
+	u8 payload[sizeof(struct vmig_wire_page)] = { 1, 2, 3 };
 	u32 crc;
 
 	KUNIT_EXPECT_EQ(test, vmig_wire_check_rec(&r), 0);
@@ -188,6 +188,81 @@ static void vmig_wire_records(struct kunit *test)
 	payload[15] ^= 1;
 	r.len = cpu_to_le32(15);
 	KUNIT_EXPECT_NE(test, vmig_wire_rec_crc(&r, payload), crc);
+
+	/* Sealing fills a header that checks, CRC included. */
+	vmig_wire_rec_seal(&r, VMIG_REC_PAGES, payload, sizeof(payload));
+	KUNIT_EXPECT_EQ(test, vmig_wire_check_rec(&r), 0);
+	KUNIT_EXPECT_EQ(test, le32_to_cpu(r.crc), vmig_wire_rec_crc(&r, payload));
+}
+
+/* Each type's length: exact for fixed-size records, a least for others. */
+static void vmig_wire_record_lengths(struct kunit *test)
+{
+	static const struct {
+		u16 type;
+		u32 len;
+		bool ok;
+	} lens[] = {
+		{ VMIG_REC_HELLO, sizeof(struct vmig_wire_hello), true },
+		{ VMIG_REC_HELLO, sizeof(struct vmig_wire_hello) - 1, false },
+		{ VMIG_REC_HELLO, sizeof(struct vmig_wire_hello) + 1, false },
+		{ VMIG_REC_PAGES, 0, false },
+		{ VMIG_REC_PAGES, sizeof(struct vmig_wire_page) - 1, false },
+		{ VMIG_REC_PAGES, VMIG_WIRE_MAX_PAYLOAD, true },
+		{ VMIG_REC_ROUND_END, sizeof(struct vmig_wire_round_end), true },
+		{ VMIG_REC_ROUND_END, 0, false },
+		{ VMIG_REC_BLOB, sizeof(struct vmig_wire_blob), false },
+		{ VMIG_REC_BLOB, sizeof(struct vmig_wire_blob) + 1, true },
+		{ VMIG_REC_END, sizeof(struct vmig_wire_end), true },
+		{ VMIG_REC_END, sizeof(struct vmig_wire_end) + 8, false },
+		{ VMIG_REC_ACK, sizeof(struct vmig_wire_ack), true },
+		{ VMIG_REC_ACK, 4, false },
+	};
+	struct vmig_wire_rec r = {};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(lens); i++) {
+		int want = lens[i].ok ? 0 : -EBADMSG;
+
+		r.type = cpu_to_le16(lens[i].type);
+		r.len = cpu_to_le32(lens[i].len);
+		KUNIT_EXPECT_EQ_MSG(test, vmig_wire_check_rec(&r), want,
+				    "type %u len %u", lens[i].type,
+				    lens[i].len);
+	}
+}
+
+/* A page whose content does not match its CRC is refused. */
+static void vmig_wire_page_crc_checked(struct kunit *test)
+{
+	struct vmig_wire_page d;
+	struct wire_bufs b;
+	size_t n;
+
+	wire_bufs(test, &b);
+	fill_text(b.src);
+	n = vmig_wire_encode_page(b.src, 1, b.enc, true, b.wrkmem, &d);
+	KUNIT_EXPECT_EQ(test, le32_to_cpu(d.crc), vmig_wire_page_crc(b.src));
+	KUNIT_EXPECT_EQ(test, vmig_wire_decode_page(&d, b.enc, b.dec), 0);
+	d.crc = cpu_to_le32(le32_to_cpu(d.crc) ^ 1);
+	KUNIT_EXPECT_EQ(test, vmig_wire_decode_page(&d, b.enc, b.dec),
+			-EBADMSG);
+	/* Raw, zero: the same. */
+	n = vmig_wire_encode_page(b.src, 1, b.enc, false, NULL, &d);
+	KUNIT_EXPECT_EQ(test, n, PAGE_SIZE);
+	b.enc[100] ^= 1;
+	KUNIT_EXPECT_EQ(test, vmig_wire_decode_page(&d, b.enc, b.dec),
+			-EBADMSG);
+	memset(b.src, 0, PAGE_SIZE);
+	vmig_wire_encode_page(b.src, 1, b.enc, true, b.wrkmem, &d);
+	KUNIT_EXPECT_EQ(test, vmig_wire_decode_page(&d, b.enc, b.dec), 0);
+	d.crc = 0;
+	KUNIT_EXPECT_EQ(test, vmig_wire_decode_page(&d, b.enc, b.dec),
+			-EBADMSG);
+	/* Reserved fields. */
+	vmig_wire_encode_page(b.src, 1, b.enc, true, b.wrkmem, &d);
+	d.__reserved2 = cpu_to_le32(1);
+	KUNIT_EXPECT_EQ(test, vmig_wire_check_page(&d, 2, 0), -EBADMSG);
 }
 
 static struct kunit_case vmig_wire_cases[] = {
@@ -195,6 +270,8 @@ static struct kunit_case vmig_wire_cases[] = {
 	KUNIT_CASE(vmig_wire_bad_entries),
 	KUNIT_CASE(vmig_wire_bad_lz4),
 	KUNIT_CASE(vmig_wire_records),
+	KUNIT_CASE(vmig_wire_record_lengths),
+	KUNIT_CASE(vmig_wire_page_crc_checked),
 	{}
 };
 

@@ -65,6 +65,12 @@ enum {
 	VMIG_CMD_TRACK_STOP,
 	VMIG_CMD_DIRTY_HARVEST,
 	VMIG_CMD_VM_GET_STATS,
+	VMIG_CMD_MIG_START,
+	VMIG_CMD_MIG_ADD_STREAM,
+	VMIG_CMD_MIG_STATUS,
+	VMIG_CMD_MIG_SWITCHOVER,
+	VMIG_CMD_MIG_GET_BLOB,
+	VMIG_CMD_MIG_CANCEL,
 };
 
 /**
@@ -373,5 +379,298 @@ struct vmig_vm_stats {
 };
 
 #define VMIG_VM_GET_STATS _IO(VMIG_TYPE, VMIG_CMD_VM_GET_STATS)
+
+/**
+ * DOC: Migration sessions
+ *
+ * A migration session moves a VM's memory to a VM of the same size on
+ * another host, over one or more connected stream sockets (TCP, or any
+ * SOCK_STREAM socket) that userspace creates, connects and hands over. The
+ * kernel's own threads then do all the work: on the source they harvest
+ * the dirty log, read, compress and send pages; on the target they receive,
+ * check, decompress and write them into the VM's memory. The sockets keep
+ * their network namespace and the socket options set before the hand-over
+ * (kTLS included: install the "tls" ULP and keys first, and the session's
+ * traffic is encrypted), but for their send and receive timeouts, which
+ * the session sets to the module parameter stream_timeout_s. The stream's format is drawn in
+ * <linux/vmig_wire.h>.
+ *
+ * A VM has at most one session at a time. The source session starts write
+ * tracking itself (VMIG_TRACK_START must not be running) and sends rounds:
+ * round 0 is every page, each next round the pages written since the last.
+ * After each round it estimates the dirty rate and the link's throughput;
+ * when the pages left could be sent within ``downtime_ms`` it enters
+ * VMIG_MIG_STATE_READY, and when ``max_rounds`` rounds (or
+ * ``max_precopy_ms``) pass without that, VMIG_MIG_STATE_STALLED. It keeps
+ * sending rounds in both states, so that the dirty set stays small.
+ *
+ * Switchover: the VMM, told by poll() (the VM file descriptor becomes
+ * readable on every state change, see VMIG_MIG_STATUS_ACK), stops
+ * its vCPUs and device models, then calls VMIG_MIG_SWITCHOVER with its
+ * opaque device state (the blob). From READY this is the normal path; from
+ * ACTIVE or STALLED it forces the switchover at whatever downtime it costs.
+ * While a source session runs, the session owns write tracking:
+ * VMIG_TRACK_START, VMIG_TRACK_STOP and VMIG_DIRTY_HARVEST fail with EBUSY.
+ * The session sends the last dirty pages, the blob and a digest of the
+ * memory; the target checks the digest, acknowledges, and both sessions
+ * enter VMIG_MIG_STATE_DONE. The target VMM then reads the blob with
+ * VMIG_MIG_GET_BLOB and resumes the guest. The downtime reported is the
+ * time from VMIG_MIG_SWITCHOVER to the target's acknowledgment.
+ *
+ * VMIG_MIG_CANCEL, on either side and in any state before DONE, ends the
+ * session: the source stops tracking and its VM goes on as if nothing
+ * happened; the target forgets what it received (its memory reads as zero
+ * again). A session that fails (a peer that closes, sends something
+ * malformed, or disagrees on the digest) ends in VMIG_MIG_STATE_FAILED
+ * with an errno in the status, and cleans up in the same way.
+ *
+ * A session that ended (DONE, FAILED, CANCELLED) keeps its status until the
+ * next VMIG_MIG_START on the VM. A VM whose session runs cannot be
+ * destroyed (VMIG_VM_DESTROY fails with EBUSY).
+ *
+ * Errors a session ends with (struct vmig_mig_status @error): EBADMSG for
+ * a record that fails its checks (CRC, length, encoding, page index),
+ * EPROTO for a record out of place or a handshake the target cannot
+ * accept (version, page size, parameters), EMSGSIZE for memory sizes that
+ * differ, ECONNRESET when the peer closed or reset the connection,
+ * ETIMEDOUT when the peer stayed silent for too long (the module
+ * parameter stream_timeout_s, default 60 s), EIO when the memory digests
+ * differ, ENOMEM. A peer that cancels closes its streams: the other side
+ * fails with ECONNRESET.
+ */
+
+/* The states of a session, struct vmig_mig_status @state. */
+enum {
+	VMIG_MIG_STATE_NONE = 0,	/* never reported: STATUS fails, ENOENT */
+	VMIG_MIG_STATE_CONNECTING,	/* target: waiting for all its streams */
+	VMIG_MIG_STATE_ACTIVE,		/* pre-copy rounds */
+	VMIG_MIG_STATE_READY,		/* converged: waiting for the switchover */
+	VMIG_MIG_STATE_STALLED,		/* cannot converge: force it or cancel */
+	VMIG_MIG_STATE_SWITCHOVER,	/* the final round, the blob, the digest */
+	VMIG_MIG_STATE_DONE,
+	VMIG_MIG_STATE_FAILED,
+	VMIG_MIG_STATE_CANCELLED,
+};
+
+/* Compression, struct vmig_mig_start @compress. */
+enum {
+	VMIG_COMPRESS_AUTO = 0,	/* LZ4 when it speeds the stream up */
+	VMIG_COMPRESS_NONE,	/* zero pages as markers, the rest raw */
+	VMIG_COMPRESS_LZ4,	/* every page that LZ4 shrinks */
+};
+
+/* The most streams of one session. */
+#define VMIG_MIG_MAX_STREAMS 16
+
+/* The largest device-state blob: 64 MiB. */
+#define VMIG_BLOB_MAX (64U << 20)
+
+/* struct vmig_mig_start flags */
+#define VMIG_MIG_INCOMING (1U << 0)	/* this is the target */
+#define VMIG_MIG_VERIFY (1U << 1)	/* digest the memory itself, see below */
+
+/**
+ * struct vmig_mig_start - ioctl(VMIG_MIG_START), on a VM file descriptor
+ * @size: sizeof(struct vmig_mig_start)
+ * @flags: VMIG_MIG_INCOMING on the target; VMIG_MIG_VERIFY (source) to
+ *	have both sides compute the switchover digest over their memory
+ *	itself, rather than over the checksums of the pages sent: a proof,
+ *	independent of the dirty log, that the target's memory equals the
+ *	source's at the pause, at the cost of reading all memory during the
+ *	downtime
+ * @nr_fds: the number of descriptors in @fds, 1 to VMIG_MIG_MAX_STREAMS;
+ *	on the source, the number of streams; on the target, the streams
+ *	accepted so far (add the others with VMIG_MIG_ADD_STREAM)
+ * @fds: user pointer to an array of __s32: connected stream sockets. The
+ *	session takes its own references; the caller may close them.
+ * @compress: source: a VMIG_COMPRESS_* value; target: 0
+ * @group_pages: source: the tracking group size, as for VMIG_TRACK_START;
+ *	target: 0
+ * @downtime_ms: source: the longest acceptable downtime, 0 for the default
+ *	(300 ms)
+ * @max_rounds: source: rounds before the session declares it cannot
+ *	converge, 0 for the default (30)
+ * @max_precopy_ms: source: time before it does, 0 for no limit
+ * @max_bandwidth: source: a cap on the bytes per second it sends over all
+ *	streams, 0 for none
+ * @__reserved: must be 0
+ *
+ * Starts a session on the VM. Errors: EBUSY when a session runs on the VM
+ * or (source) write tracking runs, EINVAL for a bad value, a field that
+ * must be 0 on the target, or a descriptor repeated, EBADF for a
+ * descriptor that is not open, ENOTSOCK for one that is not a socket,
+ * EPROTOTYPE for a socket that is not a connected SOCK_STREAM socket,
+ * ENOMEM.
+ */
+struct vmig_mig_start {
+	__u32 size;
+	__u32 flags;
+	__u32 nr_fds;
+	__u32 compress;
+	__aligned_u64 fds;
+	__u32 group_pages;
+	__u32 downtime_ms;
+	__u32 max_rounds;
+	__u32 max_precopy_ms;
+	__aligned_u64 max_bandwidth;
+	__aligned_u64 __reserved;
+};
+
+#define VMIG_MIG_START _IO(VMIG_TYPE, VMIG_CMD_MIG_START)
+
+/**
+ * struct vmig_mig_add_stream - ioctl(VMIG_MIG_ADD_STREAM), on a VM fd
+ * @size: sizeof(struct vmig_mig_add_stream)
+ * @flags: must be 0
+ * @fd: a connected stream socket, accepted from the source
+ * @__reserved: must be 0
+ *
+ * Target only: hands over one more of the source's streams. The first
+ * record of every stream tells how many streams the session has
+ * (struct vmig_mig_status @nr_streams); the target stays in
+ * VMIG_MIG_STATE_CONNECTING until they are all there. Errors: ENOENT when no
+ * session runs, EINVAL when it is not an incoming session in
+ * VMIG_MIG_STATE_CONNECTING, ENOSPC when it has all its streams, and the
+ * socket errors of VMIG_MIG_START.
+ */
+struct vmig_mig_add_stream {
+	__u32 size;
+	__u32 flags;
+	__s32 fd;
+	__u32 __reserved;
+};
+
+#define VMIG_MIG_ADD_STREAM _IO(VMIG_TYPE, VMIG_CMD_MIG_ADD_STREAM)
+
+/* struct vmig_mig_status flags */
+#define VMIG_MIG_STATUS_ACK (1U << 0)	/* poll() waits for the next event */
+
+/* struct vmig_mig_status info */
+#define VMIG_MIG_INFO_INCOMING (1U << 0)	/* the target */
+#define VMIG_MIG_INFO_LZ4 (1U << 1)	/* stream 0 compresses now */
+#define VMIG_MIG_INFO_VERIFY (1U << 2)	/* the digest reads the memory */
+
+/**
+ * struct vmig_mig_status - ioctl(VMIG_MIG_STATUS), on a VM file descriptor
+ * @size: sizeof(struct vmig_mig_status)
+ * @flags: VMIG_MIG_STATUS_ACK to acknowledge the state changes so far:
+ *	poll() on the VM's file descriptor reports readable while a state
+ *	change is not acknowledged. The program that drives the session
+ *	acknowledges; onlookers (migctl status) do not.
+ * @info: output: VMIG_MIG_INFO_* bits
+ * @state: a VMIG_MIG_* state
+ * @error: in VMIG_MIG_STATE_FAILED, the errno the session failed with
+ * @round: source: the round being sent; target: the rounds received
+ *	completely (once done, one more than the source's last round)
+ * @nr_streams: the session's streams
+ * @streams_attached: the streams handed over so far
+ * @pages_total: the VM's memory, in pages
+ * @pages_sent: pages sent (source) or received (target), re-sent pages
+ *	counted each time
+ * @pages_remaining: source: while a round is sent, the pages its harvest
+ *	reported; between rounds, the pages dirty since (what the next round
+ *	would send); 0 once done
+ * @zero_pages: pages sent as zero markers
+ * @lz4_pages: pages sent compressed
+ * @raw_pages: pages sent raw
+ * @bytes_wire: bytes sent and received on all streams, headers included
+ * @dirty_rate: source: pages dirtied per second, as the last rounds saw it
+ * @link_rate: source: bytes per second the streams carried, over the
+ *	rounds so far (their harvests included)
+ * @expected_downtime_ms: source: how long a switchover now would take
+ * @total_ms: time since the session started, frozen when it ends
+ * @downtime_ms: once done: the time from VMIG_MIG_SWITCHOVER to the
+ *	target's acknowledgment (source); from the start of the final round's
+ *	reception to the end (target)
+ * @blob_len: the device-state blob's size, once known
+ * @events: state changes so far
+ *
+ * The compression ratio is @pages_sent * page size / @bytes_wire. Errors:
+ * ENOENT when the VM never had a session, EOPNOTSUPP for unknown @flags.
+ */
+struct vmig_mig_status {
+	__u32 size;
+	__u32 flags;
+	__u32 info;
+	__u32 state;
+	__u32 error;
+	__u32 round;
+	__u32 nr_streams;
+	__u32 streams_attached;
+	__aligned_u64 pages_total;
+	__aligned_u64 pages_sent;
+	__aligned_u64 pages_remaining;
+	__aligned_u64 zero_pages;
+	__aligned_u64 lz4_pages;
+	__aligned_u64 raw_pages;
+	__aligned_u64 bytes_wire;
+	__aligned_u64 dirty_rate;
+	__aligned_u64 link_rate;
+	__aligned_u64 expected_downtime_ms;
+	__aligned_u64 total_ms;
+	__aligned_u64 downtime_ms;
+	__aligned_u64 blob_len;
+	__aligned_u64 events;
+};
+
+#define VMIG_MIG_STATUS _IO(VMIG_TYPE, VMIG_CMD_MIG_STATUS)
+
+/**
+ * struct vmig_mig_switchover - ioctl(VMIG_MIG_SWITCHOVER), on a VM fd
+ * @size: sizeof(struct vmig_mig_switchover)
+ * @flags: must be 0
+ * @blob: user pointer to the device state, copied before the call returns
+ * @blob_len: its length, 0 to VMIG_BLOB_MAX
+ *
+ * Source only: the VMM has stopped the guest; send the rest and finish.
+ * Returns at once; the session reports VMIG_MIG_STATE_DONE or
+ * VMIG_MIG_STATE_FAILED.
+ * Errors: ENOENT when no session runs, EINVAL on the target or in a state
+ * other than ACTIVE, READY or STALLED, E2BIG for a blob over VMIG_BLOB_MAX.
+ */
+struct vmig_mig_switchover {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 blob;
+	__aligned_u64 blob_len;
+};
+
+#define VMIG_MIG_SWITCHOVER _IO(VMIG_TYPE, VMIG_CMD_MIG_SWITCHOVER)
+
+/**
+ * struct vmig_mig_get_blob - ioctl(VMIG_MIG_GET_BLOB), on a VM fd
+ * @size: sizeof(struct vmig_mig_get_blob)
+ * @flags: must be 0
+ * @buf: user pointer to room for the blob
+ * @buf_len: input: the room at @buf; output: the blob's length
+ *
+ * Target only, once VMIG_MIG_STATE_DONE: copies the device-state blob out.
+ * Errors: ENOENT when no session is done, EMSGSIZE when @buf_len is too
+ * small (@buf_len is then set to the length needed).
+ */
+struct vmig_mig_get_blob {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 buf;
+	__aligned_u64 buf_len;
+};
+
+#define VMIG_MIG_GET_BLOB _IO(VMIG_TYPE, VMIG_CMD_MIG_GET_BLOB)
+
+/**
+ * struct vmig_mig_cancel - ioctl(VMIG_MIG_CANCEL), on a VM file descriptor
+ * @size: sizeof(struct vmig_mig_cancel)
+ * @flags: must be 0
+ *
+ * Ends the session, see "Migration sessions"; the call returns once its
+ * threads have stopped. Errors: ENOENT when no session runs (none was
+ * started, or it ended already).
+ */
+struct vmig_mig_cancel {
+	__u32 size;
+	__u32 flags;
+};
+
+#define VMIG_MIG_CANCEL _IO(VMIG_TYPE, VMIG_CMD_MIG_CANCEL)
 
 #endif /* _UAPI_LINUX_VMIG_H */

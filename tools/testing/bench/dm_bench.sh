@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# dm-vmig benchmarks, in the bench VM (make bench BENCH=dm):
+# dm-vmig benchmarks, in the bench VM (make bench VMIG_BENCH=dm):
 #
 # 1. Switchover time of a hand-off with 64 and 256 writes queued, on
 #    storage with 20 ms and 100 ms latency (dm-delay), cancel-and-reissue

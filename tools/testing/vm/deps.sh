@@ -10,7 +10,7 @@ pkgs=(
 	linux-source-6.12 gcc make bc bison flex libelf-dev libssl-dev
 	xz-utils kmod cpio python3 dwarves
 	# the test VM, and the programs the tests run in it
-	qemu-system-x86 busybox-static dmsetup
+	qemu-system-x86 busybox-static dmsetup iproute2 lz4
 	# the benchmarks
 	fio
 	# lint

@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Migration sessions: the state shared by the session's files (mig.c, the
+ * session and its ioctls; mig_tx.c, the source's threads; mig_rx.c, the
+ * target's; mig_sock.c, the streams; mig_lz4.c, the compression choice).
+ */
+#ifndef _VMIG_MIG_H
+#define _VMIG_MIG_H
+
+#include "vmig.h"
+
+#include <linux/atomic.h>
+#include <linux/spinlock.h>
+#include <linux/vmig_wire.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+
+struct mem_cgroup;
+struct socket;
+struct task_struct;
+
+/**
+ * struct vmig_lz4_choice - whether a stream compresses, see mig_lz4.c
+ * @cost: CPU time per 64 KiB of guest data, in ns, raw ([0]) and
+ *	compressed ([1]); 0 while unknown
+ * @ratio: bytes on the wire per guest byte, times 1024, per mode
+ * @link: wire bytes per millisecond the link carried when it held the
+ *	stream back; 0 while it does not
+ * @unsaturated: epochs in a row that did not wait for the link
+ * @epochs: epochs since the stream started
+ * @lz4: compress in the current epoch
+ * @prev: the mode of the last epoch measured
+ * @probe: the current epoch is a short probe of the mode that lost
+ */
+struct vmig_lz4_choice {
+	u64 cost[2];
+	u32 ratio[2];
+	u64 link;
+	u32 unsaturated;
+	u32 epochs;
+	bool lz4;
+	bool prev;
+	bool probe;
+};
+
+/* Pages per compression epoch (512 KiB), and per probe. */
+#define VMIG_LZ4_EPOCH_PAGES 128
+#define VMIG_LZ4_PROBE_PAGES 16
+
+void vmig_lz4_epoch(struct vmig_lz4_choice *c, u64 guest, u64 wire, u64 ns,
+		    u64 wait_ns);
+
+static inline unsigned int vmig_lz4_epoch_pages(const struct vmig_lz4_choice *c)
+{
+	return c->probe ? VMIG_LZ4_PROBE_PAGES : VMIG_LZ4_EPOCH_PAGES;
+}
+
+/**
+ * struct vmig_stream - one stream (connection) of a session
+ * @mig: the session
+ * @sock: the socket, NULL before it is attached
+ * @task: the stream's thread
+ * @index: the stream's index on the wire (the target learns it from HELLO)
+ * @rec: a record being built or received: header, then payload
+ * @used: source: payload bytes in @rec
+ * @bounce: a page: the source copies guest pages here before encoding
+ *	them; the target decodes into it before writing guest pages
+ * @wrkmem: source: LZ4's working memory
+ * @choice: source: the compression choice
+ * @epoch_pages: source: pages encoded in this compression epoch
+ * @epoch_bytes: source: guest bytes (of pages not zero) in this epoch
+ * @epoch_wire: source: the bytes they took in records
+ * @epoch_wait_ns: source: time this epoch waited for the socket or the cap
+ * @epoch_ns: source: when this epoch began
+ * @round_pages: the pages this stream sent or received in the round
+ * @round: target: the round this stream receives
+ */
+struct vmig_stream {
+	struct vmig_mig *mig;
+	struct socket *sock;
+	struct task_struct *task;
+	unsigned int index;
+	struct vmig_wire_rec *rec;
+	u32 used;
+	void *bounce;
+	void *wrkmem;
+	struct vmig_lz4_choice choice;
+	u32 epoch_pages;
+	u64 epoch_bytes;
+	u64 epoch_wire;
+	u64 epoch_wait_ns;
+	u64 epoch_ns;
+	u64 round_pages;
+	u32 round;
+};
+
+/**
+ * struct vmig_mig - a migration session, see "Migration sessions" in
+ * include/uapi/linux/vmig.h
+ * @vm: the VM; it outlives the session's threads (vmig_mig_uninit())
+ * @incoming: the target
+ * @params: the start parameters, defaults filled in
+ * @session: the random session number of HELLO
+ * @nr_streams: the session's streams (target: 0 until the first HELLO)
+ * @attached: streams attached
+ * @hellos: target: a bit per stream index whose HELLO arrived
+ * @streams: the streams, @attached of them
+ * @coord: source: the thread that runs rounds
+ * @lock: protects the state, the counters below it and the barrier
+ * @state: a VMIG_MIG_* state
+ * @error: the errno of a failure
+ * @events: state changes
+ * @stopping: set once the session ends: threads return
+ * @end_state: the final state it ends in, made visible after the teardown
+ * @end_error: the errno it ends with
+ * @round: the round in progress
+ * @final: source: the round in progress is the last one
+ * @seq: source: bumped to start each round on the senders
+ * @busy: source: senders still working on the round
+ * @arrived: target: streams waiting at the round barrier
+ * @rounds_done: target: rounds every stream has completed
+ * @final_round: target: the round ROUND_END marked final, or U32_MAX
+ * @barrier_final: target: the streams at the barrier saw a final round
+ * @wq: threads wait here for rounds, the barrier and the end
+ * @bits: source: the pages of the round; whole regions
+ * @next_chunk: source: the next chunk of @bits a sender takes
+ * @crcs: the CRC32C of every page as last sent or received
+ * @zero_crc: the CRC32C of a zero page
+ * @round_ns: target: when the round in progress began
+ * @blob: the device-state blob: source: to send; target: received
+ * @blob_len: its length
+ * @blob_got: target: bytes of the blob received
+ * @switch_requested: source: VMIG_MIG_STATE_SWITCHOVER was called
+ * @start_ns: when the session started
+ * @end_ns: when it began to end, 0 before
+ * @switch_ns: when the switchover began, 0 before
+ * @st: the counters, under @lock or atomic
+ * @wire_ns: source: time spent sending rounds
+ * @wire_bytes_rounds: source: bytes of those rounds
+ * @throttle_ns: when the bandwidth cap lets the next record go
+ * @memcg: the memory cgroup of the process that started the session: the
+ *	threads charge their allocations (target: guest pages) to it
+ * @started: the session was published and its threads woken
+ * @reap: tears the session down once it ended by itself
+ * @teardown_lock: serializes vmig_mig_teardown()
+ * @torn_down: the threads and sockets are gone
+ */
+struct vmig_mig {
+	struct vmig_vm *vm;
+	bool incoming;
+	struct vmig_mig_start params;
+	u64 session;
+	unsigned int nr_streams;
+	unsigned int attached;
+	unsigned long hellos;
+	struct vmig_stream streams[VMIG_MIG_MAX_STREAMS];
+	struct task_struct *coord;
+
+	spinlock_t lock; /* see above */
+	u32 state;
+	int error;
+	u64 events;
+	bool stopping;
+	u32 end_state;
+	int end_error;
+	u32 round;
+	bool final;
+	u32 seq;
+	unsigned int busy;
+	unsigned int arrived;
+	u32 rounds_done;
+	u32 final_round;
+	bool barrier_final;
+	wait_queue_head_t wq;
+
+	unsigned long *bits;
+	atomic_long_t next_chunk;
+	u32 *crcs;
+	u32 zero_crc;
+	u64 round_ns;
+	void *blob;
+	u64 blob_len;
+	u64 blob_got;
+	bool switch_requested;
+	u64 start_ns;
+	u64 end_ns;
+	u64 switch_ns;
+	struct {
+		atomic64_t pages_sent;
+		atomic64_t zero_pages;
+		atomic64_t lz4_pages;
+		atomic64_t raw_pages;
+		atomic64_t bytes_wire;
+		u64 pages_remaining;
+		u64 dirty_rate;
+		u64 link_rate;
+		u64 expected_downtime_ms;
+		u64 downtime_ns;
+	} st;
+	u64 wire_ns;
+	u64 wire_bytes_rounds;
+	atomic64_t throttle_ns;
+
+	struct mem_cgroup *memcg;
+	bool started;
+	struct work_struct reap;
+	struct mutex teardown_lock; /* see above */
+	bool torn_down;
+};
+
+/* Pages a source sender takes from the round at a time. */
+#define VMIG_CHUNK_PAGES 64
+
+/* mig.c */
+void vmig_mig_fail(struct vmig_mig *mig, int error, const char *why);
+void vmig_mig_done(struct vmig_mig *mig);
+bool vmig_mig_move(struct vmig_mig *mig, u32 from, u32 state);
+bool vmig_mig_stopping(struct vmig_mig *mig);
+u32 vmig_mig_digest(struct vmig_mig *mig, bool verify);
+
+/* mig_sock.c */
+long vmig_stream_timeout(void);
+int vmig_sock_attach(struct vmig_stream *s, int fd);
+void vmig_sock_detach(struct vmig_stream *s);
+void vmig_sock_shutdown(struct vmig_stream *s);
+int vmig_sock_send(struct vmig_stream *s, const void *buf, size_t len);
+int vmig_sock_recv(struct vmig_stream *s, void *buf, size_t len);
+int vmig_sock_send_rec(struct vmig_stream *s, u16 type, const void *payload,
+		       u32 len);
+int vmig_sock_recv_rec(struct vmig_stream *s);
+
+/* mig_tx.c */
+int vmig_tx_coord(void *data);
+int vmig_tx_stream(void *data);
+
+/* mig_rx.c */
+int vmig_rx_stream(void *data);
+void vmig_rx_discard(struct vmig_vm *vm);
+
+#endif /* _VMIG_MIG_H */

@@ -1,0 +1,960 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Migration sessions, as a VMM drives them: a VM whose memory a writer
+ * thread keeps dirtying is migrated to a second VM over TCP (between two
+ * network namespaces when VMIG_MIG_NETNS names the target's, see
+ * mig_netns.sh; over loopback otherwise), and the target's memory must
+ * equal the source's at the pause, byte for byte, and the blob arrive
+ * intact. Cancelling in each phase, from either side, must leave the source
+ * running and intact. A peer that sends garbage, or closes mid-record, must
+ * end the session with a clean error. Every rejected ioctl input.
+ */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <linux/vmig_wire.h>
+
+#include "libvmig.h"
+#include "kselftest_harness.h"
+
+#define PAGE 4096UL
+
+static int name_seq;
+
+struct vm {
+	int fd;
+	char name[VMIG_NAME_MAX];
+	__u64 nr_pages;
+	unsigned char *mem;
+};
+
+static int vm_new(int dev, struct vm *vm, __u64 nr_pages)
+{
+	snprintf(vm->name, sizeof(vm->name), "mig-%d-%d", getpid(),
+		 name_seq++);
+	vm->nr_pages = nr_pages;
+	vm->fd = vmig_vm_create(dev, vm->name, nr_pages);
+	if (vm->fd < 0)
+		return vm->fd;
+	vm->mem = mmap(NULL, nr_pages * PAGE, PROT_READ | PROT_WRITE,
+		       MAP_SHARED, vm->fd, 0);
+	return vm->mem == MAP_FAILED ? -errno : 0;
+}
+
+static void vm_del(int dev, struct vm *vm)
+{
+	if (vm->mem && vm->mem != MAP_FAILED)
+		munmap(vm->mem, vm->nr_pages * PAGE);
+	if (vm->fd >= 0) {
+		vmig_mig_cancel(vm->fd);
+		close(vm->fd);
+		vmig_vm_destroy(dev, vm->name);
+	}
+}
+
+static __u64 rnd(__u64 *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* Page @i's content: zero, text-like (compresses) or random, by index. */
+static void fill_page(unsigned char *p, __u64 i, __u64 gen)
+{
+	static const char text[] = "migrate me over the wire, page by page; ";
+	__u64 s = i * 2654435761ULL + gen + 1;
+	size_t k;
+
+	switch (i % 3) {
+	case 0:
+		memset(p, 0, PAGE);
+		break;
+	case 1:
+		for (k = 0; k < PAGE; k++)
+			p[k] = text[k % (sizeof(text) - 1)] ^ (gen & 7);
+		memcpy(p, &gen, sizeof(gen));
+		break;
+	default:
+		for (k = 0; k < PAGE; k += 8) {
+			__u64 v = rnd(&s);
+
+			memcpy(p + k, &v, 8);
+		}
+	}
+}
+
+/* TCP sockets: the target's listener may live in another namespace. */
+struct link {
+	int lfd;
+	struct sockaddr_in addr;
+};
+
+static int enter_netns(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return -1;
+	ret = setns(fd, CLONE_NEWNET);
+	close(fd);
+	return ret;
+}
+
+static int link_listen(struct link *l)
+{
+	const char *ns = getenv("VMIG_MIG_NETNS");
+	const char *ip = getenv("VMIG_MIG_TARGET_IP");
+	socklen_t len = sizeof(l->addr);
+	int self = -1;
+
+	memset(&l->addr, 0, sizeof(l->addr));
+	l->addr.sin_family = AF_INET;
+	inet_pton(AF_INET, ip ? ip : "127.0.0.1", &l->addr.sin_addr);
+	if (ns) {
+		self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+		if (self < 0 || enter_netns(ns))
+			return -1;
+	}
+	l->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (l->lfd < 0 || bind(l->lfd, (void *)&l->addr, sizeof(l->addr)) ||
+	    listen(l->lfd, 32) ||
+	    getsockname(l->lfd, (void *)&l->addr, &len))
+		return -1;
+	if (ns) {
+		if (setns(self, CLONE_NEWNET))
+			return -1;
+		close(self);
+	}
+	return 0;
+}
+
+/* Connect @n streams: the source's in @src, the target's in @dst. */
+static int link_connect(struct link *l, int n, int *src, int *dst)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		src[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (src[i] < 0 ||
+		    connect(src[i], (void *)&l->addr, sizeof(l->addr)))
+			return -1;
+		dst[i] = accept4(l->lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (dst[i] < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void close_all(int *fds, int n)
+{
+	while (n--)
+		close(fds[n]);
+}
+
+/* Wait until @fd's session is in @state (or ended); its state. */
+static __u32 wait_state(int fd, __u32 state, int timeout_s,
+			struct vmig_mig_status *st)
+{
+	time_t end = time(NULL) + timeout_s;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	for (;;) {
+		if (vmig_mig_status(fd, st, 1))
+			return VMIG_MIG_STATE_NONE;
+		if (st->state == state || vmig_mig_ended(st->state) ||
+		    time(NULL) > end)
+			return st->state;
+		poll(&p, 1, 100);
+	}
+}
+
+/* Wait until the source has sent @round rounds. */
+static int wait_round(int fd, __u32 round, int timeout_s)
+{
+	time_t end = time(NULL) + timeout_s;
+	struct vmig_mig_status st;
+
+	while (!vmig_mig_status(fd, &st, 0) && !vmig_mig_ended(st.state)) {
+		if (st.round >= round)
+			return 0;
+		if (time(NULL) > end)
+			return -1;
+		usleep(10000);
+	}
+	return -1;
+}
+
+/* The guest: rewrites random pages until told to stop (the pause). */
+struct writer {
+	struct vm *vm;
+	atomic_bool stop;
+	atomic_ulong writes;
+	__u64 gen;
+};
+
+static void *writer_fn(void *arg)
+{
+	struct writer *w = arg;
+	__u64 s = 88172645463325252ULL;
+
+	while (!atomic_load(&w->stop)) {
+		__u64 i = rnd(&s) % w->vm->nr_pages;
+
+		fill_page(w->vm->mem + i * PAGE, i, ++w->gen);
+		atomic_fetch_add(&w->writes, 1);
+		/* Sequential runs too: groups of pages fill at once. */
+		if (!(w->gen % 64)) {
+			__u64 k, first = rnd(&s) % w->vm->nr_pages;
+
+			for (k = first; k < first + 128 && k < w->vm->nr_pages;
+			     k++)
+				w->vm->mem[k * PAGE + 100] ^= 1;
+		}
+	}
+	return NULL;
+}
+
+FIXTURE(mig) {
+	int dev;
+	struct vm src, dst;
+	struct link link;
+	int sfd[VMIG_MIG_MAX_STREAMS], dfd[VMIG_MIG_MAX_STREAMS];
+};
+
+FIXTURE_VARIANT(mig) {
+	int streams;
+	__u32 compress;
+	__u32 group;
+	__u32 flags;
+	__u64 nr_pages;
+};
+
+FIXTURE_VARIANT_ADD(mig, one_stream_lz4) {
+	.streams = 1, .compress = VMIG_COMPRESS_LZ4, .group = 64,
+	.nr_pages = 4096,
+};
+
+FIXTURE_VARIANT_ADD(mig, four_streams_auto_verify) {
+	.streams = 4, .compress = VMIG_COMPRESS_AUTO, .group = VMIG_GROUP_AUTO,
+	.flags = VMIG_MIG_VERIFY, .nr_pages = 6000,
+};
+
+FIXTURE_VARIANT_ADD(mig, two_streams_none_g1) {
+	.streams = 2, .compress = VMIG_COMPRESS_NONE, .group = 1,
+	.nr_pages = 3000,
+};
+
+FIXTURE_VARIANT_ADD(mig, three_streams_lz4_g512) {
+	.streams = 3, .compress = VMIG_COMPRESS_LZ4, .group = 512,
+	.flags = VMIG_MIG_VERIFY, .nr_pages = 5000,
+};
+
+FIXTURE_SETUP(mig)
+{
+	__u64 i;
+
+	self->dev = vmig_open_dev();
+	if (self->dev == -ENOENT)
+		SKIP(return, "vmig module not loaded");
+	ASSERT_LE(0, self->dev);
+	ASSERT_EQ(0, vm_new(self->dev, &self->src, variant->nr_pages));
+	ASSERT_EQ(0, vm_new(self->dev, &self->dst, variant->nr_pages));
+	/* The last tenth stays untouched: never allocated, never sent. */
+	for (i = 0; i < variant->nr_pages * 9 / 10; i++)
+		fill_page(self->src.mem + i * PAGE, i, 0);
+	ASSERT_EQ(0, link_listen(&self->link));
+	ASSERT_EQ(0, link_connect(&self->link, variant->streams, self->sfd,
+				  self->dfd));
+}
+
+FIXTURE_TEARDOWN(mig)
+{
+	vm_del(self->dev, &self->src);
+	vm_del(self->dev, &self->dst);
+	close(self->link.lfd);
+	close(self->dev);
+}
+
+static int start_pair(struct __test_metadata *_metadata,
+		      struct _test_data_mig *self,
+		      const struct _fixture_variant_mig *variant, __u64 bandwidth,
+		      __u32 downtime_ms)
+{
+	struct vmig_mig_start in = { .flags = VMIG_MIG_INCOMING };
+	struct vmig_mig_start out = {
+		.compress = variant->compress,
+		.group_pages = variant->group,
+		.flags = variant->flags,
+		.max_bandwidth = bandwidth,
+		.downtime_ms = downtime_ms,
+	};
+
+	/* The target takes its first stream, then the others. */
+	EXPECT_EQ(0, vmig_mig_start(self->dst.fd, &in, self->dfd, 1));
+	EXPECT_EQ(0, vmig_mig_start(self->src.fd, &out, self->sfd,
+				    variant->streams));
+	for (int i = 1; i < variant->streams; i++)
+		EXPECT_EQ(0, vmig_mig_add_stream(self->dst.fd, self->dfd[i]));
+	close_all(self->sfd, variant->streams);
+	close_all(self->dfd, variant->streams);
+	return 0;
+}
+
+/* The whole path: pre-copy under writes, pause, switchover, compare. */
+TEST_F_TIMEOUT(mig, under_writes, 600)
+{
+	struct vmig_mig_status s, d;
+	struct writer w = { .vm = &self->src };
+	unsigned char blob[100000], got[sizeof(blob)];
+	struct vmig_vm_entry info;
+	__u64 need, i, differ = 0;
+	pthread_t t;
+
+	for (i = 0; i < sizeof(blob); i++)
+		blob[i] = i * 7 + 3;
+	start_pair(_metadata, self, variant, 0, 1);
+	ASSERT_EQ(0, pthread_create(&t, NULL, writer_fn, &w));
+	/* Let the guest dirty memory through a few rounds. */
+	EXPECT_EQ(0, wait_round(self->src.fd, 3, 300));
+	atomic_store(&w.stop, true);
+	pthread_join(t, NULL);
+	/* Paused: what the target gets must be this. */
+	ASSERT_EQ(0, vmig_mig_switchover(self->src.fd, blob, sizeof(blob)));
+	ASSERT_EQ(VMIG_MIG_STATE_DONE,
+		  wait_state(self->src.fd, VMIG_MIG_STATE_DONE, 300, &s));
+	ASSERT_EQ(VMIG_MIG_STATE_DONE,
+		  wait_state(self->dst.fd, VMIG_MIG_STATE_DONE, 60, &d));
+
+	for (i = 0; i < self->src.nr_pages; i++)
+		differ += !!memcmp(self->src.mem + i * PAGE,
+				   self->dst.mem + i * PAGE, PAGE);
+	EXPECT_EQ(0, differ);
+	EXPECT_EQ(sizeof(blob), vmig_mig_get_blob(self->dst.fd, got,
+						  sizeof(got), &need));
+	EXPECT_EQ(0, memcmp(blob, got, sizeof(blob)));
+	EXPECT_EQ(sizeof(blob), d.blob_len);
+
+	/* What the status tells. */
+	EXPECT_GE(s.round, 4);
+	EXPECT_EQ(variant->streams, s.nr_streams);
+	EXPECT_EQ(variant->streams, d.nr_streams);
+	EXPECT_EQ(s.pages_sent, d.pages_sent);
+	EXPECT_EQ(s.zero_pages + s.lz4_pages + s.raw_pages, s.pages_sent);
+	EXPECT_EQ(s.lz4_pages, d.lz4_pages);
+	EXPECT_EQ(s.zero_pages, d.zero_pages);
+	EXPECT_GE(s.pages_sent, self->src.nr_pages * 9 / 10);
+	EXPECT_GT(s.bytes_wire, 0);
+	EXPECT_EQ(0, s.pages_remaining);
+	if (variant->compress == VMIG_COMPRESS_NONE)
+		EXPECT_EQ(0, s.lz4_pages);
+	if (variant->compress == VMIG_COMPRESS_LZ4)
+		EXPECT_GT(s.lz4_pages, 0);
+	EXPECT_GT(s.zero_pages, 0);
+	EXPECT_LE(s.downtime_ms, s.total_ms);
+	/* Tracking ended with the session. */
+	ASSERT_EQ(0, vmig_vm_info(self->src.fd, &info));
+	EXPECT_EQ(0, info.group_pages);
+	TH_LOG("%u rounds, %llu pages sent (%llu zero, %llu lz4, %llu raw)",
+	       s.round, (unsigned long long)s.pages_sent,
+	       (unsigned long long)s.zero_pages,
+	       (unsigned long long)s.lz4_pages,
+	       (unsigned long long)s.raw_pages);
+	TH_LOG("%llu bytes on the wire, %lu guest writes",
+	       (unsigned long long)s.bytes_wire, atomic_load(&w.writes));
+}
+
+/*
+ * Cancel in each phase, from the source or the target: the source VM goes
+ * on, its memory as it was, writable, not tracked; the target's memory
+ * reads as zero again.
+ */
+enum phase { PRECOPY, READY, SWITCHOVER, TARGET };
+
+static void cancel_in(struct __test_metadata *_metadata,
+		      struct _test_data_mig *self,
+		      const struct _fixture_variant_mig *variant, enum phase phase)
+{
+	size_t bytes = self->src.nr_pages * PAGE;
+	unsigned char *shadow = malloc(bytes);
+	struct vmig_mig_status s, d;
+	struct vmig_vm_entry info;
+	__u64 i, nonzero = 0;
+	void *blob = NULL;
+
+	ASSERT_NE(NULL, shadow);
+	memcpy(shadow, self->src.mem, bytes);
+	/* Slow enough to catch each phase: 2 MiB/s; ready at once. */
+	start_pair(_metadata, self, variant, phase == READY ? 0 : 2 << 20,
+		   phase == READY ? 60000 : 1);
+	switch (phase) {
+	case PRECOPY:
+		ASSERT_EQ(VMIG_MIG_STATE_ACTIVE,
+			  wait_state(self->src.fd, VMIG_MIG_STATE_ACTIVE, 10, &s));
+		usleep(300000);
+		ASSERT_EQ(0, vmig_mig_cancel(self->src.fd));
+		break;
+	case READY:
+		ASSERT_EQ(VMIG_MIG_STATE_READY,
+			  wait_state(self->src.fd, VMIG_MIG_STATE_READY, 300, &s));
+		ASSERT_EQ(0, vmig_mig_cancel(self->src.fd));
+		break;
+	case SWITCHOVER:
+		/* A blob that takes seconds at 2 MiB/s. */
+		blob = calloc(1, 8 << 20);
+		ASSERT_NE(NULL, blob);
+		ASSERT_EQ(0, vmig_mig_switchover(self->src.fd, blob, 8 << 20));
+		usleep(500000);
+		ASSERT_EQ(0, vmig_mig_status(self->src.fd, &s, 0));
+		EXPECT_EQ(VMIG_MIG_STATE_SWITCHOVER, s.state);
+		ASSERT_EQ(0, vmig_mig_cancel(self->src.fd));
+		break;
+	case TARGET:
+		usleep(300000);
+		ASSERT_EQ(0, vmig_mig_cancel(self->dst.fd));
+		break;
+	}
+	free(blob);
+	if (phase == TARGET) {
+		ASSERT_EQ(VMIG_MIG_STATE_FAILED,
+			  wait_state(self->src.fd, VMIG_MIG_STATE_FAILED, 120,
+				     &s));
+		EXPECT_EQ(ECONNRESET, s.error);
+		ASSERT_EQ(0, vmig_mig_status(self->dst.fd, &d, 0));
+		EXPECT_EQ(VMIG_MIG_STATE_CANCELLED, d.state);
+	} else {
+		ASSERT_EQ(0, vmig_mig_status(self->src.fd, &s, 0));
+		EXPECT_EQ(VMIG_MIG_STATE_CANCELLED, s.state);
+		ASSERT_EQ(VMIG_MIG_STATE_FAILED,
+			  wait_state(self->dst.fd, VMIG_MIG_STATE_FAILED, 120,
+				     &d));
+		EXPECT_EQ(ECONNRESET, d.error);
+	}
+	EXPECT_EQ(-ENOENT, vmig_mig_cancel(self->src.fd));
+	EXPECT_EQ(-ENOENT, vmig_mig_cancel(self->dst.fd));
+	EXPECT_EQ(0, memcmp(shadow, self->src.mem, bytes));
+	ASSERT_EQ(0, vmig_vm_info(self->src.fd, &info));
+	EXPECT_EQ(0, info.group_pages);
+	/* The source goes on: writable, and trackable again. */
+	self->src.mem[5] = 0x5a;
+	EXPECT_EQ(0, vmig_track_start(self->src.fd, 16));
+	EXPECT_EQ(0, vmig_track_stop(self->src.fd));
+	for (i = 0; i < bytes; i++)
+		nonzero += !!self->dst.mem[i];
+	EXPECT_EQ(0, nonzero);
+	free(shadow);
+}
+
+TEST_F_TIMEOUT(mig, cancel_precopy, 300)
+{
+	cancel_in(_metadata, self, variant, PRECOPY);
+}
+
+TEST_F_TIMEOUT(mig, cancel_ready, 600)
+{
+	cancel_in(_metadata, self, variant, READY);
+}
+
+TEST_F_TIMEOUT(mig, cancel_switchover, 300)
+{
+	cancel_in(_metadata, self, variant, SWITCHOVER);
+}
+
+TEST_F_TIMEOUT(mig, cancel_target, 300)
+{
+	cancel_in(_metadata, self, variant, TARGET);
+}
+
+/*
+ * The bandwidth cap is an upper bound: whatever the machine's speed, the
+ * session never sends faster than the cap, beyond a burst of 10 ms.
+ */
+TEST_F_TIMEOUT(mig, bandwidth_cap, 300)
+{
+	const __u64 cap = 4 << 20;
+	struct vmig_mig_status s;
+	struct timespec t0, t1;
+	double secs;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	start_pair(_metadata, self, variant, cap, 60000);
+	ASSERT_EQ(VMIG_MIG_STATE_READY,
+		  wait_state(self->src.fd, VMIG_MIG_STATE_READY, 300, &s));
+	ASSERT_EQ(0, vmig_mig_switchover(self->src.fd, NULL, 0));
+	ASSERT_EQ(VMIG_MIG_STATE_DONE,
+		  wait_state(self->src.fd, VMIG_MIG_STATE_DONE, 300, &s));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = t1.tv_sec - t0.tv_sec + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	/* Records only: the cap applies to them, not to tiny round ends. */
+	EXPECT_LE(s.bytes_wire, cap * (secs + 0.01) + 65536);
+	EXPECT_GE(s.bytes_wire, cap / 2);
+	TH_LOG("%llu bytes in %.2f s under a cap of %llu bytes/s",
+	       (unsigned long long)s.bytes_wire, secs, (unsigned long long)cap);
+}
+
+/* CRC32C (Castagnoli), seed ~0, not inverted: what the wire uses. */
+static __u32 crc32c(__u32 crc, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	int k;
+
+	while (len--) {
+		crc ^= *p++;
+		for (k = 0; k < 8; k++)
+			crc = crc & 1 ? (crc >> 1) ^ 0x82f63b78 : crc >> 1;
+	}
+	return crc;
+}
+
+/* Build a record with a correct CRC into @buf; its total length. */
+static size_t rec(void *buf, __u16 type, const void *payload, __u32 len)
+{
+	struct vmig_wire_rec *r = buf;
+
+	memset(r, 0, sizeof(*r));
+	r->type = type;
+	r->len = len;
+	memcpy(r + 1, payload, len);
+	r->crc = crc32c(crc32c(~0U, r, sizeof(*r)), r + 1, len);
+	return sizeof(*r) + len;
+}
+
+static struct vmig_wire_hello hello(__u64 nr_pages)
+{
+	return (struct vmig_wire_hello) {
+		.magic = VMIG_WIRE_MAGIC, .version = VMIG_WIRE_VERSION,
+		.page_shift = 12, .stream = 0, .nr_streams = 1,
+		.nr_pages = nr_pages, .session = 42,
+	};
+}
+
+/* A target session fed by hand, over a socket pair. */
+FIXTURE(peer) {
+	int dev;
+	struct vm vm;
+	int sv[2];
+	unsigned char buf[2 * 4096 + 256];
+};
+
+FIXTURE_SETUP(peer)
+{
+	struct vmig_mig_start in = { .flags = VMIG_MIG_INCOMING };
+
+	self->dev = vmig_open_dev();
+	if (self->dev == -ENOENT)
+		SKIP(return, "vmig module not loaded");
+	ASSERT_EQ(0, vm_new(self->dev, &self->vm, 64));
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+				self->sv));
+	ASSERT_EQ(0, vmig_mig_start(self->vm.fd, &in, &self->sv[0], 1));
+	close(self->sv[0]);
+}
+
+FIXTURE_TEARDOWN(peer)
+{
+	close(self->sv[1]);
+	vm_del(self->dev, &self->vm);
+	close(self->dev);
+}
+
+/* Send, then expect the session to fail with @error, memory untouched. */
+static void expect_failure(struct __test_metadata *_metadata,
+			   struct _test_data_peer *self, const void *buf,
+			   size_t len, bool close_after, __u32 error)
+{
+	struct vmig_mig_status st;
+	__u64 i, nonzero = 0;
+
+	ASSERT_EQ((ssize_t)len, len ? write(self->sv[1], buf, len) : 0);
+	if (close_after)
+		shutdown(self->sv[1], SHUT_WR);
+	ASSERT_EQ(VMIG_MIG_STATE_FAILED,
+		  wait_state(self->vm.fd, VMIG_MIG_STATE_FAILED, 30, &st));
+	EXPECT_EQ(error, st.error);
+	for (i = 0; i < self->vm.nr_pages * PAGE; i++)
+		nonzero += !!self->vm.mem[i];
+	EXPECT_EQ(0, nonzero);
+}
+
+TEST_F(peer, garbage)
+{
+	memset(self->buf, 0xa5, 64);
+	expect_failure(_metadata, self, self->buf, 64, false, EBADMSG);
+}
+
+TEST_F(peer, closes_mid_record)
+{
+	struct vmig_wire_hello h = hello(64);
+	size_t n = rec(self->buf, VMIG_REC_HELLO, &h, sizeof(h));
+
+	expect_failure(_metadata, self, self->buf, n - 5, true, ECONNRESET);
+}
+
+TEST_F(peer, bad_crc)
+{
+	struct vmig_wire_hello h = hello(64);
+	size_t n = rec(self->buf, VMIG_REC_HELLO, &h, sizeof(h));
+
+	self->buf[n - 1] ^= 1;
+	expect_failure(_metadata, self, self->buf, n, false, EBADMSG);
+}
+
+TEST_F(peer, oversized_record)
+{
+	struct vmig_wire_rec r = { .type = VMIG_REC_PAGES,
+				   .len = VMIG_WIRE_MAX_PAYLOAD + 1 };
+
+	expect_failure(_metadata, self, &r, sizeof(r), false, EBADMSG);
+}
+
+TEST_F(peer, wrong_version)
+{
+	struct vmig_wire_hello h = hello(64);
+
+	h.version = 2;
+	expect_failure(_metadata, self, self->buf,
+		       rec(self->buf, VMIG_REC_HELLO, &h, sizeof(h)), false,
+		       EPROTO);
+}
+
+TEST_F(peer, wrong_size)
+{
+	struct vmig_wire_hello h = hello(65);
+
+	expect_failure(_metadata, self, self->buf,
+		       rec(self->buf, VMIG_REC_HELLO, &h, sizeof(h)), false,
+		       EMSGSIZE);
+}
+
+TEST_F(peer, pages_before_hello)
+{
+	struct vmig_wire_page p = { .index = 0, .encoding = VMIG_PAGE_ZERO };
+
+	expect_failure(_metadata, self, self->buf,
+		       rec(self->buf, VMIG_REC_PAGES, &p, sizeof(p)), false,
+		       EPROTO);
+}
+
+/* HELLO, then one PAGES record holding @p and @data. */
+static size_t hello_then_page(struct _test_data_peer *self,
+			      struct vmig_wire_page *p, const void *data)
+{
+	struct vmig_wire_hello h = hello(64);
+	unsigned char payload[sizeof(*p) + 4096];
+	size_t n = rec(self->buf, VMIG_REC_HELLO, &h, sizeof(h));
+
+	memcpy(payload, p, sizeof(*p));
+	memcpy(payload + sizeof(*p), data, p->len);
+	return n + rec(self->buf + n, VMIG_REC_PAGES, payload,
+		       sizeof(*p) + p->len);
+}
+
+TEST_F(peer, page_out_of_range)
+{
+	unsigned char data[4096];
+	struct vmig_wire_page p = { .index = 64, .encoding = VMIG_PAGE_RAW,
+				    .len = 4096 };
+
+	memset(data, 1, sizeof(data));
+	p.crc = crc32c(~0U, data, sizeof(data));
+	expect_failure(_metadata, self, self->buf,
+		       hello_then_page(self, &p, data), false, EBADMSG);
+}
+
+TEST_F(peer, page_bad_content_crc)
+{
+	unsigned char data[4096];
+	struct vmig_wire_page p = { .index = 3, .encoding = VMIG_PAGE_RAW,
+				    .len = 4096 };
+
+	memset(data, 1, sizeof(data));
+	p.crc = crc32c(~0U, data, sizeof(data)) ^ 1;
+	expect_failure(_metadata, self, self->buf,
+		       hello_then_page(self, &p, data), false, EBADMSG);
+}
+
+TEST_F(peer, page_bad_lz4)
+{
+	unsigned char data[200];
+	struct vmig_wire_page p = { .index = 3, .encoding = VMIG_PAGE_LZ4,
+				    .len = sizeof(data) };
+
+	memset(data, 0xff, sizeof(data));
+	expect_failure(_metadata, self, self->buf,
+		       hello_then_page(self, &p, data), false, EBADMSG);
+}
+
+TEST_F(peer, round_out_of_order)
+{
+	struct vmig_wire_hello h = hello(64);
+	struct vmig_wire_round_end re = { .round = 1 };
+	size_t n = rec(self->buf, VMIG_REC_HELLO, &h, sizeof(h));
+
+	n += rec(self->buf + n, VMIG_REC_ROUND_END, &re, sizeof(re));
+	expect_failure(_metadata, self, self->buf, n, false, EPROTO);
+}
+
+TEST_F(peer, blob_before_the_end)
+{
+	struct vmig_wire_hello h = hello(64);
+	struct {
+		struct vmig_wire_blob b;
+		char data[8];
+	} b = { .b = { .total = 8 } };
+	size_t n = rec(self->buf, VMIG_REC_HELLO, &h, sizeof(h));
+
+	n += rec(self->buf + n, VMIG_REC_BLOB, &b, sizeof(b));
+	expect_failure(_metadata, self, self->buf, n, false, EPROTO);
+}
+
+/*
+ * A well-formed session by hand: one page in round 0, a final round, a
+ * blob and the right digest. Then the same with a wrong digest.
+ */
+static size_t whole_session(struct _test_data_peer *self, unsigned char *out,
+			    __u32 digest_xor)
+{
+	unsigned char page[4096], payload[sizeof(struct vmig_wire_page) + 4096];
+	struct vmig_wire_page p = { .index = 5, .encoding = VMIG_PAGE_RAW,
+				    .len = 4096 };
+	struct vmig_wire_hello h = hello(64);
+	struct vmig_wire_round_end re = { .round = 0, .pages = 1 };
+	struct vmig_wire_blob b = { .total = 5 };
+	unsigned char blob[sizeof(b) + 5];
+	struct vmig_wire_end e = { .blob_len = 5 };
+	__u32 zero_crc, crc, digest = ~0U;
+	size_t n = 0;
+	int i;
+
+	memset(page, 0, sizeof(page));
+	zero_crc = crc32c(~0U, page, sizeof(page));
+	memset(page, 0x3c, sizeof(page));
+	p.crc = crc32c(~0U, page, sizeof(page));
+	memcpy(payload, &p, sizeof(p));
+	memcpy(payload + sizeof(p), page, sizeof(page));
+	for (i = 0; i < 64; i++) {
+		crc = i == 5 ? p.crc : zero_crc;
+		digest = crc32c(digest, &crc, 4);
+	}
+	e.digest = digest ^ digest_xor;
+	n += rec(out + n, VMIG_REC_HELLO, &h, sizeof(h));
+	n += rec(out + n, VMIG_REC_PAGES, payload, sizeof(payload));
+	n += rec(out + n, VMIG_REC_ROUND_END, &re, sizeof(re));
+	re.round = 1;
+	re.pages = 0;
+	re.flags = VMIG_ROUND_FINAL;
+	n += rec(out + n, VMIG_REC_ROUND_END, &re, sizeof(re));
+	memcpy(blob, &b, sizeof(b));
+	memcpy(blob + sizeof(b), "state", 5);
+	n += rec(out + n, VMIG_REC_BLOB, blob, sizeof(blob));
+	n += rec(out + n, VMIG_REC_END, &e, sizeof(e));
+	return n;
+}
+
+TEST_F(peer, whole_session_by_hand)
+{
+	unsigned char out[3 * 4096], blob[8];
+	struct vmig_mig_status st;
+	struct {
+		struct vmig_wire_rec r;
+		struct vmig_wire_ack a;
+	} ack;
+	size_t n = whole_session(self, out, 0);
+
+	ASSERT_EQ((ssize_t)n, write(self->sv[1], out, n));
+	ASSERT_EQ(sizeof(ack), read(self->sv[1], &ack, sizeof(ack)));
+	EXPECT_EQ(VMIG_REC_ACK, ack.r.type);
+	EXPECT_EQ(0, ack.a.status);
+	ASSERT_EQ(VMIG_MIG_STATE_DONE,
+		  wait_state(self->vm.fd, VMIG_MIG_STATE_DONE, 30, &st));
+	EXPECT_EQ(0x3c, self->vm.mem[5 * PAGE + 4095]);
+	EXPECT_EQ(0, self->vm.mem[4 * PAGE]);
+	EXPECT_EQ(5, vmig_mig_get_blob(self->vm.fd, blob, sizeof(blob), NULL));
+	EXPECT_EQ(0, memcmp(blob, "state", 5));
+	EXPECT_EQ(-EMSGSIZE, vmig_mig_get_blob(self->vm.fd, blob, 4, NULL));
+}
+
+TEST_F(peer, wrong_digest)
+{
+	unsigned char out[3 * 4096];
+	size_t n = whole_session(self, out, 1);
+
+	expect_failure(_metadata, self, out, n, false, EIO);
+}
+
+/* A source whose target answers with a wrong digest fails with EIO. */
+TEST(source_checks_the_ack)
+{
+	struct vmig_mig_start out = { .compress = VMIG_COMPRESS_LZ4,
+				      .group_pages = 16 };
+	struct {
+		struct vmig_wire_rec r;
+		struct vmig_wire_ack a;
+	} ack;
+	static unsigned char buf[VMIG_WIRE_MAX_PAYLOAD];
+	struct vmig_wire_rec r;
+	struct vmig_mig_status st;
+	int dev = vmig_open_dev(), sv[2];
+	struct vm vm;
+	bool ended = false;
+
+	if (dev == -ENOENT)
+		SKIP(return, "vmig module not loaded");
+	ASSERT_EQ(0, vm_new(dev, &vm, 32));
+	memset(vm.mem, 7, 32 * PAGE);
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	ASSERT_EQ(0, vmig_mig_start(vm.fd, &out, sv, 1));
+	close(sv[0]);
+	ASSERT_EQ(0, vmig_mig_switchover(vm.fd, NULL, 0));
+	/* Read records until END, then answer with a wrong digest. */
+	while (!ended) {
+		ASSERT_EQ(sizeof(r), recv(sv[1], &r, sizeof(r), MSG_WAITALL));
+		ASSERT_GE(sizeof(buf), r.len);
+		ASSERT_EQ((ssize_t)r.len,
+			  r.len ? recv(sv[1], buf, r.len, MSG_WAITALL) : 0);
+		ended = r.type == VMIG_REC_END;
+	}
+	memset(&ack.a, 0, sizeof(ack.a));
+	ack.a.digest = ((struct vmig_wire_end *)buf)->digest ^ 1;
+	rec(&ack, VMIG_REC_ACK, &ack.a, sizeof(ack.a));
+	ASSERT_EQ(sizeof(ack), write(sv[1], &ack, sizeof(ack)));
+	ASSERT_EQ(VMIG_MIG_STATE_FAILED,
+		  wait_state(vm.fd, VMIG_MIG_STATE_FAILED, 30, &st));
+	EXPECT_EQ(EIO, st.error);
+	close(sv[1]);
+	vm_del(dev, &vm);
+	close(dev);
+}
+
+/* Every input the migration ioctls reject. */
+TEST(bad_input)
+{
+	struct vmig_mig_start good = { .compress = VMIG_COMPRESS_AUTO };
+	struct vmig_mig_start in = { .flags = VMIG_MIG_INCOMING }, s;
+	int dev = vmig_open_dev(), sv[2], sv2[2], udp, tcp, fds[2];
+	struct vmig_mig_switchover so = { .size = sizeof(so) };
+	struct vmig_mig_add_stream add = { .size = sizeof(add) };
+	struct vmig_mig_status st;
+	struct vm vm, vm2;
+	__u64 bm[1];
+
+	if (dev == -ENOENT)
+		SKIP(return, "vmig module not loaded");
+	ASSERT_EQ(0, vm_new(dev, &vm, 16));
+	ASSERT_EQ(0, vm_new(dev, &vm2, 16));
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv2));
+	udp = socket(AF_INET, SOCK_DGRAM, 0);
+	tcp = socket(AF_INET, SOCK_STREAM, 0);
+
+	EXPECT_EQ(-ENOENT, vmig_mig_status(vm.fd, &st, 0));
+	EXPECT_EQ(-ENOENT, vmig_mig_cancel(vm.fd));
+	EXPECT_EQ(-ENOENT, vmig_mig_switchover(vm.fd, NULL, 0));
+	EXPECT_EQ(-ENOENT, vmig_mig_add_stream(vm.fd, sv[0]));
+	EXPECT_EQ(-ENOENT, vmig_mig_get_blob(vm.fd, NULL, 0, NULL));
+
+	s = good;
+	s.flags = 1U << 7;
+	EXPECT_EQ(-EOPNOTSUPP, vmig_mig_start(vm.fd, &s, sv, 1));
+	s = good;
+	EXPECT_EQ(-EINVAL, vmig_mig_start(vm.fd, &s, sv, 0));
+	s = good;
+	fds[0] = sv[0];
+	EXPECT_EQ(-EINVAL, vmig_mig_start(vm.fd, &s, fds, 17));
+	s = good;
+	s.compress = 3;
+	EXPECT_EQ(-EINVAL, vmig_mig_start(vm.fd, &s, sv, 1));
+	s = good;
+	s.group_pages = 3;
+	EXPECT_EQ(-EINVAL, vmig_mig_start(vm.fd, &s, sv, 1));
+	s = good;
+	s.group_pages = 1024;
+	EXPECT_EQ(-EINVAL, vmig_mig_start(vm.fd, &s, sv, 1));
+	s = good;
+	s.__reserved = 1;
+	EXPECT_EQ(-EINVAL, vmig_mig_start(vm.fd, &s, sv, 1));
+	s = in;
+	s.downtime_ms = 10;
+	EXPECT_EQ(-EINVAL, vmig_mig_start(vm.fd, &s, sv, 1));
+	s = in;
+	s.flags |= VMIG_MIG_VERIFY;
+	EXPECT_EQ(-EINVAL, vmig_mig_start(vm.fd, &s, sv, 1));
+	s = good;
+	s.size = 8;
+	EXPECT_EQ(-EINVAL, vmig_ioctl(vm.fd, VMIG_MIG_START, &s));
+	s = good;
+	EXPECT_EQ(-EFAULT, vmig_mig_start(vm.fd, &s, (int *)8, 1));
+	fds[0] = 4000;
+	EXPECT_EQ(-EBADF, vmig_mig_start(vm.fd, &s, fds, 1));
+	fds[0] = vm.fd;
+	EXPECT_EQ(-ENOTSOCK, vmig_mig_start(vm.fd, &s, fds, 1));
+	fds[0] = udp;
+	EXPECT_EQ(-EPROTOTYPE, vmig_mig_start(vm.fd, &s, fds, 1));
+	fds[0] = tcp;
+	EXPECT_EQ(-EPROTOTYPE, vmig_mig_start(vm.fd, &s, fds, 1));
+	fds[0] = sv[0];
+	fds[1] = dup(sv[0]);
+	EXPECT_EQ(-EINVAL, vmig_mig_start(vm.fd, &s, fds, 2));
+	close(fds[1]);
+	EXPECT_EQ(0, vmig_track_start(vm.fd, 16));
+	EXPECT_EQ(-EBUSY, vmig_mig_start(vm.fd, &s, sv, 1));
+	EXPECT_EQ(0, vmig_track_stop(vm.fd));
+	/* Nothing failed above left a session behind. */
+	EXPECT_EQ(-ENOENT, vmig_mig_status(vm.fd, &st, 0));
+
+	/* A source session: it owns tracking, and the VM. */
+	EXPECT_EQ(0, vmig_mig_start(vm.fd, &s, sv, 1));
+	EXPECT_EQ(-EBUSY, vmig_mig_start(vm.fd, &s, sv2, 1));
+	EXPECT_EQ(-EBUSY, vmig_track_start(vm.fd, 16));
+	EXPECT_EQ(-EBUSY, vmig_track_stop(vm.fd));
+	EXPECT_EQ(-EBUSY, vmig_harvest(vm.fd, 0, 16, 0, bm));
+	EXPECT_EQ(-EBUSY, vmig_vm_destroy(dev, vm.name));
+	EXPECT_EQ(-EINVAL, vmig_mig_add_stream(vm.fd, sv2[0]));
+	EXPECT_EQ(-ENOENT, vmig_mig_get_blob(vm.fd, NULL, 0, NULL));
+	so.blob_len = VMIG_BLOB_MAX + 1ULL;
+	EXPECT_EQ(-E2BIG, vmig_ioctl(vm.fd, VMIG_MIG_SWITCHOVER, &so));
+	so.blob_len = 10;
+	so.blob = 8;
+	EXPECT_EQ(-EFAULT, vmig_ioctl(vm.fd, VMIG_MIG_SWITCHOVER, &so));
+	so.flags = 1;
+	EXPECT_EQ(-EOPNOTSUPP, vmig_ioctl(vm.fd, VMIG_MIG_SWITCHOVER, &so));
+	memset(&st, 0, sizeof(st));
+	st.size = sizeof(st);
+	st.flags = 2;
+	EXPECT_EQ(-EOPNOTSUPP, vmig_ioctl(vm.fd, VMIG_MIG_STATUS, &st));
+	EXPECT_EQ(0, vmig_mig_cancel(vm.fd));
+	EXPECT_EQ(0, vmig_mig_status(vm.fd, &st, 0));
+	EXPECT_EQ(VMIG_MIG_STATE_CANCELLED, st.state);
+
+	/* A target session. */
+	EXPECT_EQ(0, vmig_mig_start(vm2.fd, &in, &sv2[0], 1));
+	EXPECT_EQ(-EINVAL, vmig_mig_switchover(vm2.fd, NULL, 0));
+	EXPECT_EQ(-ENOENT, vmig_mig_get_blob(vm2.fd, NULL, 0, NULL));
+	add.fd = sv[1];
+	add.__reserved = 1;
+	EXPECT_EQ(-EINVAL, vmig_ioctl(vm2.fd, VMIG_MIG_ADD_STREAM, &add));
+	EXPECT_EQ(-EPROTOTYPE, vmig_mig_add_stream(vm2.fd, udp));
+	EXPECT_EQ(0, vmig_mig_cancel(vm2.fd));
+
+	close(udp);
+	close(tcp);
+	close(sv[0]);
+	close(sv[1]);
+	close(sv2[0]);
+	close(sv2[1]);
+	vm_del(dev, &vm);
+	vm_del(dev, &vm2);
+	close(dev);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,493 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mig_bench: migration throughput over a shaped link, vmig against a
+ * userspace pipeline, side by side.
+ *
+ * Runs in network namespace A; the target's listener is created in the
+ * namespace named by -n (as mig_bench.sh sets them up, joined by a veth
+ * pair that tc shapes to the link rate given by -r). For each content
+ * (zero pages, text-like pages, random pages) it migrates a VM of -m MiB
+ * with --compress none, lz4 and auto, and sends the same memory through
+ * 'lz4 -1 | TCP | lz4 -d', the pipeline a user could build instead. With
+ * -d it migrates text-like memory that a writer keeps dirtying at each of
+ * the given rates (pages per second), to show rounds and downtime.
+ *
+ * Prints a table, then the figures as one JSON object after "JSON ".
+ *
+ *   mig_bench -n NETNS -t TARGET_IP -l LINK_NAME -r LINK_BITS_PER_S
+ *             [-m MiB] [-s STREAMS] [-d RATE,RATE,...]
+ */
+#include <arpa/inet.h>
+#include <err.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "libvmig.h"
+
+#define PAGE 4096UL
+
+enum content { ZERO, TEXT, RANDOM, NR_CONTENT };
+static const char *const content_names[] = { "zero", "text", "random" };
+
+static const char *netns, *target_ip, *link_name;
+static double link_bps;	/* bytes per second, 0 for unshaped */
+static unsigned long nr_pages = 64 * 256;
+static int streams = 2;
+static int dev;
+static int seq;
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Busy CPU time of the whole VM so far, in seconds (/proc/stat). */
+static double cpu_busy(void)
+{
+	unsigned long long v[10] = {};
+	FILE *f = fopen("/proc/stat", "r");
+	double busy;
+
+	if (!f || fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu",
+			 &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6],
+			 &v[7]) != 8)
+		err(1, "/proc/stat");
+	fclose(f);
+	busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
+	return busy / sysconf(_SC_CLK_TCK);
+}
+
+static __u64 rnd(__u64 *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* Text-like: words from a small vocabulary, as logs and heaps hold. */
+static void fill_page(unsigned char *p, enum content c, __u64 seed)
+{
+	static const char *const words[] = {
+		"the ", "vmig ", "page ", "migration ", "kernel ", "dirty ",
+		"socket ", "round ", "0x7f3a ", "error ", "ok ", "\n",
+	};
+	__u64 s = seed * 2654435761ULL + 1;
+	size_t k = 0, n;
+
+	if (c == ZERO) {
+		memset(p, 0, PAGE);
+		return;
+	}
+	if (c == RANDOM) {
+		for (k = 0; k < PAGE; k += 8) {
+			__u64 v = rnd(&s);
+
+			memcpy(p + k, &v, 8);
+		}
+		return;
+	}
+	while (k < PAGE) {
+		const char *w = words[rnd(&s) % 12];
+
+		n = strlen(w);
+		if (n > PAGE - k)
+			n = PAGE - k;
+		memcpy(p + k, w, n);
+		k += n;
+	}
+}
+
+struct vm {
+	int fd;
+	char name[VMIG_NAME_MAX];
+	unsigned char *mem;
+};
+
+static void vm_new(struct vm *vm)
+{
+	snprintf(vm->name, sizeof(vm->name), "bench-%d-%d", getpid(), seq++);
+	vm->fd = vmig_vm_create(dev, vm->name, nr_pages);
+	if (vm->fd < 0)
+		errx(1, "vm create: %s", strerror(-vm->fd));
+	vm->mem = mmap(NULL, nr_pages * PAGE, PROT_READ | PROT_WRITE,
+		       MAP_SHARED, vm->fd, 0);
+	if (vm->mem == MAP_FAILED)
+		err(1, "mmap");
+}
+
+static void vm_del(struct vm *vm)
+{
+	munmap(vm->mem, nr_pages * PAGE);
+	close(vm->fd);
+	vmig_vm_destroy(dev, vm->name);
+}
+
+/* A listener in the target's namespace. */
+static int listen_there(struct sockaddr_in *addr, int port)
+{
+	int self = open("/proc/self/ns/net", O_RDONLY), ns, fd, one = 1;
+
+	ns = open(netns, O_RDONLY);
+	if (self < 0 || ns < 0 || setns(ns, CLONE_NEWNET))
+		err(1, "setns %s", netns);
+	memset(addr, 0, sizeof(*addr));
+	addr->sin_family = AF_INET;
+	addr->sin_port = htons(port);
+	inet_pton(AF_INET, target_ip, &addr->sin_addr);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (fd < 0 || bind(fd, (void *)addr, sizeof(*addr)) || listen(fd, 32))
+		err(1, "listen");
+	if (setns(self, CLONE_NEWNET))
+		err(1, "setns back");
+	close(ns);
+	close(self);
+	return fd;
+}
+
+static int connect_to(const struct sockaddr_in *addr)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+
+	if (fd < 0 || connect(fd, (const void *)addr, sizeof(*addr)))
+		err(1, "connect");
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return fd;
+}
+
+struct result {
+	const char *what;
+	enum content content;
+	unsigned int dirty_rate;
+	double secs, cpu, wire, guest, downtime_ms;
+	unsigned int rounds;
+	unsigned long long lz4_pages, raw_pages, zero_pages;
+};
+
+static struct result results[64];
+static int nr_results;
+
+/* The guest: rewrites @rate random pages a second until told to stop. */
+struct writer {
+	unsigned char *mem;
+	unsigned int rate;
+	atomic_bool stop;
+};
+
+static void *writer_fn(void *arg)
+{
+	struct writer *w = arg;
+	__u64 s = 42, i, gen = 1;
+	double t0 = now(), done = 0;
+
+	while (!atomic_load(&w->stop)) {
+		double due = (now() - t0) * w->rate;
+
+		for (; done < due; done++) {
+			i = rnd(&s) % nr_pages;
+			fill_page(w->mem + i * PAGE, TEXT, i + (gen++ << 32));
+		}
+		usleep(2000);
+	}
+	return NULL;
+}
+
+static __u32 wait_for(int fd, struct vmig_mig_status *st)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	for (;;) {
+		if (vmig_mig_status(fd, st, 1))
+			errx(1, "status");
+		if (st->state == VMIG_MIG_STATE_READY ||
+		    st->state == VMIG_MIG_STATE_STALLED ||
+		    vmig_mig_ended(st->state))
+			return st->state;
+		poll(&p, 1, 20);
+	}
+}
+
+static void wait_end(int fd, struct vmig_mig_status *st)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	while (!vmig_mig_status(fd, st, 1) && !vmig_mig_ended(st->state))
+		poll(&p, 1, 20);
+}
+
+/* One vmig migration of @src's memory; the writer runs at @rate. */
+static void run_vmig(struct vm *src, enum content c, __u32 compress,
+		     const char *what, unsigned int rate)
+{
+	struct vmig_mig_start out = { .compress = compress,
+				      .group_pages = VMIG_GROUP_AUTO,
+				      .max_rounds = 20 };
+	struct vmig_mig_start in = { .flags = VMIG_MIG_INCOMING };
+	struct writer w = { .mem = src->mem, .rate = rate };
+	struct result *r = &results[nr_results++];
+	int sfd[VMIG_MIG_MAX_STREAMS], dfd[VMIG_MIG_MAX_STREAMS], lfd, i;
+	struct vmig_mig_status s, d;
+	struct sockaddr_in addr;
+	double t0, c0;
+	pthread_t t;
+	struct vm dst;
+
+	vm_new(&dst);
+	lfd = listen_there(&addr, 9000 + seq);
+	for (i = 0; i < streams; i++) {
+		sfd[i] = connect_to(&addr);
+		dfd[i] = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	}
+	if (rate)
+		pthread_create(&t, NULL, writer_fn, &w);
+	c0 = cpu_busy();
+	t0 = now();
+	if (vmig_mig_start(dst.fd, &in, dfd, streams) ||
+	    vmig_mig_start(src->fd, &out, sfd, streams))
+		errx(1, "start");
+	if (wait_for(src->fd, &s) != VMIG_MIG_STATE_READY &&
+	    s.state != VMIG_MIG_STATE_STALLED)
+		errx(1, "%s: migration ended early: %s", what,
+		     strerror(s.error));
+	atomic_store(&w.stop, true);	/* the pause */
+	if (rate)
+		pthread_join(t, NULL);
+	if (vmig_mig_switchover(src->fd, "cpu", 3))
+		errx(1, "switchover");
+	wait_end(src->fd, &s);
+	wait_end(dst.fd, &d);
+	if (s.state != VMIG_MIG_STATE_DONE || d.state != VMIG_MIG_STATE_DONE)
+		errx(1, "%s: migration failed: %s", what,
+		     strerror(s.error ? s.error : d.error));
+	r->secs = now() - t0;
+	r->cpu = cpu_busy() - c0;
+	if (!rate && memcmp(src->mem, dst.mem, nr_pages * PAGE))
+		errx(1, "%s: the target's memory differs", what);
+	r->what = what;
+	r->content = c;
+	r->dirty_rate = rate;
+	r->wire = s.bytes_wire;
+	r->guest = (double)s.pages_sent * PAGE;
+	r->rounds = s.round + 1;
+	r->downtime_ms = s.downtime_ms;
+	r->lz4_pages = s.lz4_pages;
+	r->raw_pages = s.raw_pages;
+	r->zero_pages = s.zero_pages;
+	for (i = 0; i < streams; i++) {
+		close(sfd[i]);
+		close(dfd[i]);
+	}
+	close(lfd);
+	vm_del(&dst);
+}
+
+/*
+ * Fork @argv with stdin and stdout as given; every other descriptor is
+ * O_CLOEXEC, so that the children see their peers close.
+ */
+static pid_t spawn(char *const argv[], int in, int out)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		err(1, "fork");
+	if (!pid) {
+		dup2(in, 0);
+		dup2(out, 1);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* The same memory through lz4 -1 | TCP | lz4 -d. */
+static void run_pipeline(struct vm *src, enum content c)
+{
+	static char *const comp[] = { "lz4", "-1", "-c", "-q", NULL };
+	static char *const decomp[] = { "lz4", "-d", "-c", "-q", NULL };
+	struct result *r = &results[nr_results++];
+	int lfd, sock, conn, p[2], null, status;
+	struct sockaddr_in addr;
+	pid_t tx, rx;
+	double t0, c0;
+	size_t off = 0;
+	ssize_t n;
+
+	lfd = listen_there(&addr, 9500 + seq++);
+	null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	c0 = cpu_busy();
+	t0 = now();
+	sock = connect_to(&addr);
+	conn = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	rx = spawn(decomp, conn, null);
+	close(conn);
+	if (pipe2(p, O_CLOEXEC))
+		err(1, "pipe");
+	tx = spawn(comp, p[0], sock);
+	close(p[0]);
+	close(sock);
+	while (off < nr_pages * PAGE) {
+		n = write(p[1], src->mem + off, nr_pages * PAGE - off);
+		if (n <= 0)
+			err(1, "write to lz4");
+		off += n;
+	}
+	close(p[1]);
+	waitpid(tx, &status, 0);
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		errx(1, "lz4 -1 failed");
+	waitpid(rx, &status, 0);
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		errx(1, "lz4 -d failed");
+	r->secs = now() - t0;
+	r->cpu = cpu_busy() - c0;
+	r->what = "pipeline";
+	r->content = c;
+	r->guest = nr_pages * PAGE;
+	r->rounds = 1;
+	close(null);
+	close(lfd);
+}
+
+static struct result *find(const char *what, enum content c)
+{
+	int i;
+
+	for (i = 0; i < nr_results; i++)
+		if (!strcmp(results[i].what, what) && results[i].content == c &&
+		    !results[i].dirty_rate)
+			return &results[i];
+	return NULL;
+}
+
+static double thru(const struct result *r)
+{
+	return r->guest / r->secs;
+}
+
+int main(int argc, char **argv)
+{
+	char rates[256] = "", *tok, *save;
+	struct vm src;
+	int opt, i, c;
+	__u64 p;
+
+	while ((opt = getopt(argc, argv, "n:t:l:r:m:s:d:")) != -1) {
+		switch (opt) {
+		case 'n':
+			netns = optarg;
+			break;
+		case 't':
+			target_ip = optarg;
+			break;
+		case 'l':
+			link_name = optarg;
+			break;
+		case 'r':
+			link_bps = atof(optarg) / 8;
+			break;
+		case 'm':
+			nr_pages = strtoul(optarg, NULL, 0) * 256;
+			break;
+		case 's':
+			streams = atoi(optarg);
+			break;
+		case 'd':
+			snprintf(rates, sizeof(rates), "%s", optarg);
+			break;
+		default:
+			errx(2, "usage: see the comment at the top of mig_bench.c");
+		}
+	}
+	if (!netns || !target_ip || !link_name)
+		errx(2, "-n, -t and -l are needed");
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	dev = vmig_open_dev();
+	if (dev < 0)
+		errx(1, "/dev/vmig: %s", strerror(-dev));
+
+	for (c = 0; c < NR_CONTENT; c++) {
+		vm_new(&src);
+		for (p = 0; p < nr_pages; p++)
+			fill_page(src.mem + p * PAGE, c, p);
+		run_vmig(&src, c, VMIG_COMPRESS_NONE, "none", 0);
+		run_vmig(&src, c, VMIG_COMPRESS_LZ4, "lz4", 0);
+		run_vmig(&src, c, VMIG_COMPRESS_AUTO, "auto", 0);
+		run_pipeline(&src, c);
+		vm_del(&src);
+	}
+	for (tok = strtok_r(rates, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		vm_new(&src);
+		for (p = 0; p < nr_pages; p++)
+			fill_page(src.mem + p * PAGE, TEXT, p);
+		run_vmig(&src, TEXT, VMIG_COMPRESS_AUTO, "auto", atoi(tok));
+		vm_del(&src);
+	}
+
+	printf("\nlink %s (%s), %lu MiB, %d streams; throughput = guest bytes moved per second%s\n",
+	       link_name, link_bps ? "shaped" : "unshaped", nr_pages / 256,
+	       streams, link_bps ? " / link rate" : ", relative to --compress none");
+	printf("%-8s %-9s %6s %10s %10s %8s %7s %9s %10s\n", "content",
+	       "mode", "dirty/s", "throughput", "wire/guest", "cores", "rounds",
+	       "downtime", "lz4 pages");
+	for (i = 0; i < nr_results; i++) {
+		struct result *r = &results[i];
+		struct result *none = find("none", r->content);
+		double t = link_bps ? thru(r) / link_bps :
+				      thru(r) / thru(none);
+
+		printf("%-8s %-9s %6u %10.3f %10.4f %8.2f %7u %7.0fms %10llu\n",
+		       content_names[r->content], r->what, r->dirty_rate, t,
+		       r->wire ? r->wire / r->guest : 0, r->cpu / r->secs,
+		       r->rounds, r->downtime_ms, r->lz4_pages);
+	}
+	printf("\nratios, same run:\n");
+	for (c = 0; c < NR_CONTENT; c++) {
+		struct result *n = find("none", c), *l = find("lz4", c),
+			      *a = find("auto", c), *pl = find("pipeline", c);
+
+		printf("  %-7s auto/none %.3f  lz4/none %.3f  auto/pipeline %.3f\n",
+		       content_names[c], thru(a) / thru(n), thru(l) / thru(n),
+		       thru(a) / thru(pl));
+	}
+
+	printf("JSON {\"link\":\"%s\",\"link_bytes_per_s\":%.0f,",
+	       link_name, link_bps);
+	printf("\"mib\":%lu,\"streams\":%d,\"runs\":[", nr_pages / 256,
+	       streams);
+	for (i = 0; i < nr_results; i++) {
+		struct result *r = &results[i];
+
+		printf("%s{\"content\":\"%s\",\"mode\":\"%s\",\"dirty_rate\":%u,",
+		       i ? "," : "", content_names[r->content], r->what,
+		       r->dirty_rate);
+		printf("\"throughput_per_link\":%.4f,\"wire_per_guest\":%.5f,",
+		       link_bps ? thru(r) / link_bps : 0,
+		       r->wire ? r->wire / r->guest : 0);
+		printf("\"secs\":%.3f,\"cores\":%.3f,\"rounds\":%u,\"downtime_ms\":%.0f,",
+		       r->secs, r->cpu / r->secs, r->rounds, r->downtime_ms);
+		printf("\"lz4_pages\":%llu,\"raw_pages\":%llu,\"zero_pages\":%llu}",
+		       r->lz4_pages, r->raw_pages, r->zero_pages);
+	}
+	printf("]}\n");
+	return 0;
+}
