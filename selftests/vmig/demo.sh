@@ -14,6 +14,7 @@
 dir=$(cd "$(dirname "$0")" && pwd)
 ip=$dir/../bin/ip
 guest=$dir/../bin/vmig-guest
+. "$dir/netns.sh"
 link=1gbit size=256
 if [ "$1" = --link ]; then
 	link=$2
@@ -27,14 +28,8 @@ done
 echo "kernel:  $(uname -r), emulated by TCG: times are not a real machine's"
 echo "module:  vmig $(cat /sys/module/vmig/version)"
 echo
-"$ip" netns add src && "$ip" netns add dst &&
-	"$ip" link add veth-src netns src type veth peer name veth-dst netns dst &&
-	"$ip" -n src addr add 10.80.0.1/24 dev veth-src &&
-	"$ip" -n dst addr add 10.80.0.2/24 dev veth-dst &&
-	"$ip" -n src link set veth-src up && "$ip" -n dst link set veth-dst up &&
-	"$ip" -n src link set lo up && "$ip" -n dst link set lo up &&
-	"$ip" netns exec src tc qdisc add dev veth-src root tbf rate "$link" \
-		burst 1mb latency 50ms || exit 1
+netns_pair src dst 10.80.0.1 10.80.0.2 rate "$link" burst 1mb latency 50ms ||
+	exit 1
 echo "network: namespaces 'src' and 'dst', a veth pair shaped to $link"
 echo
 

@@ -10,6 +10,7 @@
 # hand-off is not joined yet.
 dir=$(cd "$(dirname "$0")" && pwd)
 . "$dir/tap.sh"
+. "$dir/netns.sh"
 
 # iproute2's ip, not busybox's applet, which ash prefers to $PATH.
 ip=$dir/../bin/ip
@@ -20,8 +21,7 @@ if [ ! -x "$ip" ] || [ ! -x "$guest" ]; then
 fi
 a=vmig-ea b=vmig-eb work=$(mktemp -d)
 cleanup() {
-	"$ip" netns del $a 2>/dev/null
-	"$ip" netns del $b 2>/dev/null
+	netns_del $a $b
 	for vm in $(migctl vm list | awk '/^e2e-/ { print $1 }'); do
 		migctl vm destroy "$vm"
 	done
@@ -31,14 +31,7 @@ trap cleanup EXIT
 
 echo "TAP version 13"
 echo "1..6"
-"$ip" netns add $a && "$ip" netns add $b &&
-	"$ip" link add vmig-ea0 netns $a type veth peer name vmig-eb0 netns $b &&
-	"$ip" -n $a addr add 10.79.0.1/24 dev vmig-ea0 &&
-	"$ip" -n $b addr add 10.79.0.2/24 dev vmig-eb0 &&
-	"$ip" -n $a link set vmig-ea0 up && "$ip" -n $b link set vmig-eb0 up &&
-	"$ip" -n $a link set lo up && "$ip" -n $b link set lo up &&
-	"$ip" netns exec $a tc qdisc add dev vmig-ea0 root tbf rate 1gbit \
-		burst 1mb latency 50ms
+netns_pair $a $b 10.79.0.1 10.79.0.2 rate 1gbit burst 1mb latency 50ms
 result $? "two namespaces joined by a veth pair shaped to 1 Gbit/s"
 
 # migrate ID PORT SOURCE-OPTIONS...: the target in $b, the source in $a;

@@ -7,6 +7,7 @@
 # same through migctl migrate and migctl listen, with a blob.
 dir=$(cd "$(dirname "$0")" && pwd)
 . "$dir/tap.sh"
+. "$dir/netns.sh"
 PATH=$dir/../bin:$PATH
 
 # iproute2's ip, not busybox's applet, which ash prefers to $PATH.
@@ -18,8 +19,7 @@ if [ ! -x "$ip" ] || ! command -v migctl >/dev/null; then
 fi
 a=vmig-a b=vmig-b work=$(mktemp -d)
 cleanup() {
-	"$ip" netns del $a 2>/dev/null
-	"$ip" netns del $b 2>/dev/null
+	netns_del $a $b
 	migctl vm destroy mig-ns-src 2>/dev/null
 	migctl vm destroy mig-ns-dst 2>/dev/null
 	rm -rf "$work"
@@ -28,14 +28,7 @@ trap cleanup EXIT
 
 echo "TAP version 13"
 echo "1..5"
-"$ip" netns add $a && "$ip" netns add $b &&
-	"$ip" link add vmig-va netns $a type veth peer name vmig-vb netns $b &&
-	"$ip" -n $a addr add 10.77.0.1/24 dev vmig-va &&
-	"$ip" -n $b addr add 10.77.0.2/24 dev vmig-vb &&
-	"$ip" -n $a link set vmig-va up && "$ip" -n $b link set vmig-vb up &&
-	"$ip" -n $a link set lo up && "$ip" -n $b link set lo up &&
-	"$ip" netns exec $a tc qdisc add dev vmig-va root tbf rate 400mbit \
-		burst 256kb latency 50ms
+netns_pair $a $b 10.77.0.1 10.77.0.2 rate 400mbit burst 256kb latency 50ms
 result $? "two namespaces joined by a shaped veth pair"
 
 VMIG_MIG_NETNS=/run/netns/$b VMIG_MIG_TARGET_IP=10.77.0.2 \

@@ -27,7 +27,8 @@ cp "$("$top/tools/testing/build-modules.sh" "$kbuild" "$out/src" 2>"$out/build.l
 	"$stage/modules/"
 make -s -C "$top/tools/migctl" O="$stage/bin"
 make -s -C "$top/tools/vmig-guest" O="$stage/bin"
-install -m 0755 "$top/selftests/vmig/demo.sh" "$stage/tests/"
+install -m 0755 "$top/selftests/vmig/demo.sh" "$top/selftests/vmig/netns.sh" \
+	"$stage/tests/"
 
 mkdir -p "$out"
 echo "run demo.sh $*" >"$out/plan"
