@@ -245,13 +245,22 @@ void vmig_mig_uninit(struct vmig_vm *vm)
 	mutex_destroy(&vm->mig_lock);
 }
 
+/* Under vm->mig_lock: the VM's session, unless none runs (or it ended). */
+static struct vmig_mig *vmig_mig_live(struct vmig_vm *vm)
+{
+	lockdep_assert_held(&vm->mig_lock);
+	if (vm->mig && !vmig_mig_final(READ_ONCE(vm->mig->state)))
+		return vm->mig;
+	return NULL;
+}
+
 /* A session runs on @vm: it may not be destroyed. */
 bool vmig_mig_busy(struct vmig_vm *vm)
 {
 	bool busy;
 
 	mutex_lock(&vm->mig_lock);
-	busy = vm->mig && !vmig_mig_final(READ_ONCE(vm->mig->state));
+	busy = vmig_mig_live(vm);
 	mutex_unlock(&vm->mig_lock);
 	return busy;
 }
@@ -440,7 +449,7 @@ int vmig_mig_start(struct vmig_ucmd *ucmd)
 	old = vm->mig;
 	ret = -EBUSY;
 	/* An old session that ended is torn down: its reaper ran. */
-	if (old && !vmig_mig_final(READ_ONCE(old->state)))
+	if (vmig_mig_live(vm))
 		goto out_unlock;
 	ret = -ENOMEM;
 	mig = vmig_mig_alloc(vm, cmd);
@@ -500,9 +509,9 @@ int vmig_mig_add_stream(struct vmig_ucmd *ucmd)
 	if (cmd->__reserved)
 		return -EINVAL;
 	mutex_lock(&vm->mig_lock);
-	mig = vm->mig;
+	mig = vmig_mig_live(vm);
 	ret = -ENOENT;
-	if (!mig || vmig_mig_final(READ_ONCE(mig->state)))
+	if (!mig)
 		goto out;
 	ret = -EINVAL;
 	if (!mig->incoming || READ_ONCE(mig->state) != VMIG_MIG_STATE_CONNECTING)
@@ -590,9 +599,9 @@ int vmig_mig_switchover(struct vmig_ucmd *ucmd)
 		}
 	}
 	mutex_lock(&vm->mig_lock);
-	mig = vm->mig;
+	mig = vmig_mig_live(vm);
 	ret = -ENOENT;
-	if (!mig || vmig_mig_final(READ_ONCE(mig->state)))
+	if (!mig)
 		goto out;
 	ret = -EINVAL;
 	if (mig->incoming)
@@ -662,8 +671,8 @@ int vmig_mig_cancel(struct vmig_ucmd *ucmd)
 	if (cmd->flags)
 		return -EOPNOTSUPP;
 	mutex_lock(&vm->mig_lock);
-	mig = vm->mig;
-	if (mig && !vmig_mig_final(READ_ONCE(mig->state))) {
+	mig = vmig_mig_live(vm);
+	if (mig) {
 		if (vmig_mig_end(mig, VMIG_MIG_STATE_CANCELLED, 0)) {
 			pr_info("VM %.*s: %s migration cancelled\n",
 				VMIG_NAME_MAX, vm->name,
