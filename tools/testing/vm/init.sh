@@ -33,9 +33,21 @@ if [ -w $kmemleak ]; then
 	echo clear >$kmemleak
 fi
 
+# The parameters the kernel command line gives module $1 (MODULE.PARAM=VALUE,
+# run.sh's VMIG_APPEND), as modprobe would pass them; insmod does not look.
+modparams() {
+	read -r cmdline </proc/cmdline
+	for word in $cmdline; do
+		case $word in
+		"$1".*=*) echo "${word#"$1".}" ;;
+		esac
+	done
+}
+
 say start "$(uname -r)"
 for m in $(cat /vmig/preload); do
-	insmod "$VMIG_MODULES/$m.ko" || say fail "insmod $m"
+	# shellcheck disable=SC2046 # one word per parameter
+	insmod "$VMIG_MODULES/$m.ko" $(modparams "$m") || say fail "insmod $m"
 done
 
 while read -r kind name args; do

@@ -14,8 +14,10 @@
 # cannot boot our kernel on the machines we test on), VMIG_VM_MEM (MiB,
 # default 2048), VMIG_VM_CPUS (default 2), VMIG_VM_TIMEOUT (seconds,
 # default 1200), VMIG_PRELOAD (modules to load before the plan, default vmig),
-# VMIG_APPEND (extra kernel command line), VMIG_VM_PROGS (more host programs
-# to copy in, e.g. fio).
+# VMIG_APPEND (extra kernel command line; init.sh passes MODULE.PARAM=VALUE
+# words of it to the modules it loads, as modprobe does), VMIG_QEMU_ARGS
+# (extra QEMU arguments, split into words at white space: devices,
+# -pidfile), VMIG_VM_PROGS (more host programs to copy in, e.g. fio).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -66,6 +68,9 @@ if [ "${VMIG_ACCEL:-tcg}" = kvm ]; then
 	cpu=host
 fi
 
+# Words separated by any white space, newlines included.
+read -r -d '' -a qemu_args <<<"${VMIG_QEMU_ARGS:-}" || true
+
 rm -f "$outdir/console.log" "$outdir/results.log"
 set +e
 timeout --foreground "${VMIG_VM_TIMEOUT:-1200}" \
@@ -77,7 +82,7 @@ timeout --foreground "${VMIG_VM_TIMEOUT:-1200}" \
 	-append "console=ttyS0 panic=-1 oops=panic reboot=t loglevel=7 random.trust_cpu=on kunit.enable=1 ${VMIG_APPEND:-}" \
 	-serial "file:$outdir/console.log" \
 	-serial "file:$outdir/results.log" \
-	</dev/null
+	"${qemu_args[@]}" </dev/null
 rc=$?
 set -e
 [ $rc -eq 124 ] && echo "run.sh: the VM did not finish within ${VMIG_VM_TIMEOUT:-1200} s" >&2
