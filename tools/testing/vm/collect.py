@@ -14,7 +14,10 @@ to a tally file: "PASS name", "FAIL name" or "SKIP name".
 - The kernel log must be free of KASAN, lockdep, WARN, BUG, Oops, hung-task
   and RCU-stall reports, and the final kmemleak scan must find nothing,
   whatever the tests said: each of these is one result.
-- A VM that did not reach the end of its plan is a failure.
+- A VM that did not reach the end of its plan is a failure, unless the
+  harness killed it on purpose (--killed): then the program it was running
+  is judged on the results it reported, and its kernel log is still
+  scanned.
 """
 import argparse
 import json
@@ -114,7 +117,7 @@ def judge_kunit(tally, name, rc, lines, kunit_py):
                   f'{len(cases)} cases')
 
 
-def judge_tap(tally, name, rc, lines):
+def judge_tap(tally, name, rc, lines, killed=False):
     plan = None
     results = {}
     failed = False
@@ -141,6 +144,10 @@ def judge_tap(tally, name, rc, lines):
     for num in sorted(results):
         desc, status = results[num]
         tally.add(status, f'{name}/{desc}')
+    if killed and rc is None and plan is not None:
+        # Killed while it ran: what it did not report, it never reached.
+        print(f'  {name}: killed after {len(results)} of {plan} results')
+        return
     if plan is not None:
         for num in range(1, plan + 1):
             if num not in results:
@@ -170,6 +177,9 @@ def main():
     ap.add_argument('--kunit-py', required=True)
     ap.add_argument('--tally', required=True)
     ap.add_argument('--prefix', default='vm/')
+    ap.add_argument('--killed', action='store_true',
+                    help='the harness killed the VM on purpose: a missing '
+                    'end is not a failure')
     args = ap.parse_args()
 
     tally = Tally(args.tally, args.prefix)
@@ -179,7 +189,7 @@ def main():
         if kind == 'kunit':
             judge_kunit(tally, name, rc, lines, args.kunit_py)
         elif kind == 'kselftest':
-            judge_tap(tally, name, rc, lines)
+            judge_tap(tally, name, rc, lines, args.killed)
         elif kind == 'run':
             for line in lines:
                 print(line)
@@ -193,9 +203,14 @@ def main():
                       f'{len(leaks)} lines' if leaks else '')
         else:
             tally.add('FAIL', f'{kind}/{name}', 'setup failed')
-    tally.add('PASS' if 'done' in seen else 'FAIL', 'vm-finished',
-              '' if 'done' in seen else 'the VM died or timed out: see '
-              + os.path.join(args.outdir, 'console.log'))
+    if args.killed:
+        # It must at least have started its plan before the kill.
+        tally.add('PASS' if 'start' in seen else 'FAIL', 'vm-started',
+                  '' if 'start' in seen else 'killed before its plan began')
+    else:
+        tally.add('PASS' if 'done' in seen else 'FAIL', 'vm-finished',
+                  '' if 'done' in seen else 'the VM died or timed out: see '
+                  + os.path.join(args.outdir, 'console.log'))
     judge_log(tally, os.path.join(args.outdir, 'console.log'))
 
 
