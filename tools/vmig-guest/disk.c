@@ -544,8 +544,10 @@ int disk_import(const void *pkg, size_t len, struct disk_import *r)
 	statuses = calloc(nr + 1, sizeof(*statuses));
 	if (!statuses)
 		return -ENOMEM;
+	/* No statuses for an empty package (nothing was held). */
 	ret = vmig_disk_import(disk.devfd, disk.major, disk.minor, pkg, len,
-			       VMIG_DISK_IMPORT_WAIT, statuses, nr, &imp);
+			       VMIG_DISK_IMPORT_WAIT, nr ? statuses : NULL, nr,
+			       &imp);
 	if (!ret && cancelled_sectors(pkg, nr, statuses, sectors, worst))
 		ret = -EPROTO;
 	for (i = 0; !ret && i < DISK_MAX_DEPTH; i++) {

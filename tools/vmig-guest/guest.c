@@ -16,6 +16,11 @@
  *   vmig-guest source NAME HOST:PORT [options]   run, then migrate away
  *   vmig-guest target NAME [options]             receive, verify, run on
  *
+ * With --migctl instead of HOST:PORT (and on the target), the operator's
+ * migctl migrate --switchover vmm and migctl listen drive the session, and
+ * vmig-guest does only what a VMM does: the switchover, the device state,
+ * the disk.
+ *
  * The source, as a VMM: starts the session, waits for vmig to report that
  * the rest fits in the downtime (or that it cannot converge: it forces the
  * switchover), pauses its vCPU, hands its disk off and hands over the
@@ -432,6 +437,30 @@ static int switchover(int vmfd, pthread_t *t, struct source_report *r,
 	return ret;
 }
 
+/*
+ * The session's status, once there is one: migctl may start it (up to
+ * five minutes from now). False when none comes.
+ */
+static bool wait_session(int vmfd, struct vmig_mig_status *st)
+{
+	static __u64 deadline;
+	int ret;
+
+	if (!deadline)
+		deadline = now_ns(CLOCK_MONOTONIC) + 300000000000ULL;
+	while ((ret = vmig_mig_status(vmfd, st, 1)) == -ENOENT &&
+	       now_ns(CLOCK_MONOTONIC) < deadline)
+		usleep(100000);
+	if (ret)
+		fprintf(stderr, "vmig-guest: no migration: %s\n",
+			strerror(-ret));
+	return !ret;
+}
+
+/*
+ * Run the guest and be its VMM in a migration: to @target (HOST:PORT), or
+ * with @target NULL, one that migctl starts.
+ */
 static int run_source(const char *name, const char *target, int streams,
 		      struct vmig_mig_start *start, bool show,
 		      enum cancel_at cancel_at)
@@ -446,19 +475,20 @@ static int run_source(const char *name, const char *target, int streams,
 	__u64 pause_ns = 0;
 	pthread_t t;
 
-	if (dev < 0 || net_split(target, host, sizeof(host), port,
-				 sizeof(port)) || map_vm(dev, name, &vmfd) ||
-	    (opt.disk && disk_open(opt.disk)) || boot())
+	if (dev < 0 || (target && net_split(target, host, sizeof(host), port,
+					    sizeof(port))) ||
+	    map_vm(dev, name, &vmfd) || (opt.disk && disk_open(opt.disk)) ||
+	    boot())
 		return 1;
 	guest_run(&t);
 	usleep(200000);
-	for (i = 0; i < streams; i++) {
+	for (i = 0; target && i < streams; i++) {
 		fds[i] = net_connect(host, port);
 		if (fds[i] < 0)
 			return 1;
 	}
-	ret = vmig_mig_start(vmfd, start, fds, streams);
-	for (i = 0; i < streams; i++)
+	ret = target ? vmig_mig_start(vmfd, start, fds, streams) : 0;
+	for (i = 0; target && i < streams; i++)
 		close(fds[i]);
 	if (ret) {
 		fprintf(stderr, "vmig-guest: cannot migrate: %s\n",
@@ -467,7 +497,8 @@ static int run_source(const char *name, const char *target, int streams,
 	}
 	p.fd = vmfd;
 	for (;;) {
-		vmig_mig_status(vmfd, &st, 1);
+		if (!wait_session(vmfd, &st))
+			return 1;
 		if (show)
 			progress(&st);
 		if (vmig_mig_ended(st.state))
@@ -543,7 +574,10 @@ static void *take_blob(int vmfd)
 	return blob;
 }
 
-/* Accept the streams until the session ends; 0 when it is done. */
+/*
+ * Accept the streams on @lfd (or let migctl do it: -1) until the session
+ * ends; 0 when it is done.
+ */
 static int receive(const char *name, int vmfd, int lfd,
 		   struct vmig_mig_status *st)
 {
@@ -551,10 +585,11 @@ static int receive(const char *name, int vmfd, int lfd,
 	int fd;
 
 	for (;;) {
-		vmig_mig_status(vmfd, st, 1);
+		if (!wait_session(vmfd, st))
+			return -1;
 		if (vmig_mig_ended(st->state))
 			break;
-		if (st->state == VMIG_MIG_STATE_CONNECTING &&
+		if (lfd >= 0 && st->state == VMIG_MIG_STATE_CONNECTING &&
 		    st->nr_streams > st->streams_attached) {
 			fd = net_accept(lfd, 1000);
 			if (fd >= 0) {
@@ -578,7 +613,7 @@ static int receive(const char *name, int vmfd, int lfd,
 static void target_report(const char *name, const struct vmig_mig_status *st,
 			  const struct disk_import *imp, __u64 gap_ms,
 			  const __u64 bad[2], const __u64 dbad[2],
-			  unsigned int run_ms)
+			  __u64 resumed_at, unsigned int run_ms)
 {
 	if (opt.json) {
 		printf("{\"vm\":\"%s\",\"role\":\"guest\",\"pages_checked\":%llu,",
@@ -601,7 +636,7 @@ static void target_report(const char *name, const struct vmig_mig_status *st,
 		return;
 	}
 	printf("VM %s resumed on the target after step %llu\n", name,
-	       (unsigned long long)hdr->steps);
+	       (unsigned long long)resumed_at);
 	printf("  heartbeat gap seen by the guest: %llu ms",
 	       (unsigned long long)gap_ms);
 	printf(" (vmig downtime %llu ms on this side)\n",
@@ -631,10 +666,10 @@ static void target_report(const char *name, const struct vmig_mig_status *st,
 }
 
 static int run_target(const char *name, const char *addr, const char *port,
-		      unsigned int run_ms)
+		      unsigned int run_ms, bool migctl)
 {
 	struct vmig_mig_start in = { .flags = VMIG_MIG_INCOMING };
-	__u64 bad[2], dbad[2] = {}, resume_ns, gap_ms;
+	__u64 bad[2], dbad[2] = {}, resume_ns, gap_ms, resumed_at;
 	int dev = vmig_open_dev(), vmfd, lfd, fd, ret;
 	struct disk_import imp = {};
 	struct vmig_mig_status st;
@@ -644,17 +679,23 @@ static int run_target(const char *name, const char *addr, const char *port,
 	if (dev < 0 || map_vm(dev, name, &vmfd) ||
 	    (opt.disk && disk_open(opt.disk)))
 		return 1;
-	lfd = net_listen(addr, port);
-	if (lfd < 0)
-		return 1;
-	fd = net_accept(lfd, 120000);
-	if (fd < 0 || vmig_mig_start(vmfd, &in, &fd, 1)) {
-		fprintf(stderr, "vmig-guest: no migration arrived\n");
-		return 1;
+	if (migctl) {
+		/* migctl listen receives the migration into this VM. */
+		lfd = -1;
+	} else {
+		lfd = net_listen(addr, port);
+		if (lfd < 0)
+			return 1;
+		fd = net_accept(lfd, 120000);
+		if (fd < 0 || vmig_mig_start(vmfd, &in, &fd, 1)) {
+			fprintf(stderr, "vmig-guest: no migration arrived\n");
+			return 1;
+		}
+		close(fd);
 	}
-	close(fd);
 	ret = receive(name, vmfd, lfd, &st);
-	close(lfd);
+	if (lfd >= 0)
+		close(lfd);
 	if (ret)
 		return 1;
 	blob = take_blob(vmfd);
@@ -677,6 +718,7 @@ static int run_target(const char *name, const char *addr, const char *port,
 	/* Ready to resume: the guest's gap ends here (checking is ours). */
 	resume_ns = now_ns(CLOCK_REALTIME);
 	gap_ms = (resume_ns - hdr->heartbeat_ns) / 1000000;
+	resumed_at = hdr->steps;
 	bad[0] = verify();
 	if (disk_present())
 		dbad[0] = disk_verify();
@@ -688,7 +730,7 @@ static int run_target(const char *name, const char *addr, const char *port,
 		dbad[1] = disk_verify();
 	}
 	bad[1] = verify();
-	target_report(name, &st, &imp, gap_ms, bad, dbad, run_ms);
+	target_report(name, &st, &imp, gap_ms, bad, dbad, resumed_at, run_ms);
 	ret = bad[0] || bad[1] || dbad[0] || dbad[1] || imp.failed ||
 	      imp.lost || hdr->disk_bad_reads || hdr->disk_errors;
 	if (!opt.json)
@@ -699,14 +741,14 @@ static int run_target(const char *name, const char *addr, const char *port,
 static void die_usage(void)
 {
 	fprintf(stderr,
-		"usage: vmig-guest source NAME HOST:PORT [--size SIZE] [--rate PAGES/S]\n"
+		"usage: vmig-guest source NAME HOST:PORT|--migctl [--size SIZE] [--rate PAGES/S]\n"
 		"           [--pattern random|seq|hot] [--content mixed|zero|text|random]\n"
 		"           [--streams N] [--compress auto|lz4|none] [--downtime-ms MS]\n"
 		"           [--group-pages N|auto] [--max-bandwidth BYTES/S] [--max-rounds N]\n"
 		"           [--disk DEV] [--disk-depth N] [--disk-rate IOPS] [--hold-ms MS]\n"
 		"           [--cancel-at precopy|handoff|switchover] [--progress] [--json]\n"
 		"       vmig-guest target NAME [--size SIZE] [--addr ADDR] [--port PORT]\n"
-		"           [--disk DEV] [--run-ms MS] [--json]\n");
+		"           [--disk DEV] [--run-ms MS] [--migctl] [--json]\n");
 	exit(2);
 }
 
@@ -733,6 +775,7 @@ int main(int argc, char **argv)
 		{ "hold-ms", required_argument, NULL, 'h' },
 		{ "progress", no_argument, NULL, 'v' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "migctl", no_argument, NULL, 'M' },
 		{}
 	};
 	struct vmig_mig_start start = { .compress = VMIG_COMPRESS_AUTO,
@@ -740,12 +783,15 @@ int main(int argc, char **argv)
 	const char *addr = NULL, *port = "7070";
 	enum cancel_at cancel_at = NEVER;
 	unsigned int run_ms = 1000;
+	bool show = false, migctl = false;
+	const char *target = NULL;
 	int streams = 2, c;
-	bool show = false;
 
-	if (argc < 3 || (!strcmp(argv[1], "source") && argc < 4))
+	if (argc < 3)
 		die_usage();
-	optind = strcmp(argv[1], "source") ? 3 : 4;
+	optind = 3;
+	if (!strcmp(argv[1], "source") && argc > 3 && argv[3][0] != '-')
+		target = argv[optind++];
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'S':
@@ -814,6 +860,9 @@ int main(int argc, char **argv)
 		case 'h':
 			opt.hold_ms = strtoul(optarg, NULL, 0);
 			break;
+		case 'M':
+			migctl = true;
+			break;
 		case 'v':
 			show = true;
 			break;
@@ -828,10 +877,10 @@ int main(int argc, char **argv)
 	    !opt.disk_depth || opt.disk_depth > DISK_MAX_DEPTH)
 		die_usage();
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (!strcmp(argv[1], "source"))
-		return run_source(argv[2], argv[3], streams, &start, show,
+	if (!strcmp(argv[1], "source") && !target != !migctl)
+		return run_source(argv[2], target, streams, &start, show,
 				  cancel_at);
 	if (!strcmp(argv[1], "target"))
-		return run_target(argv[2], addr, port, run_ms);
+		return run_target(argv[2], addr, port, run_ms, migctl);
 	die_usage();
 }
