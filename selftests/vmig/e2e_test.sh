@@ -3,11 +3,14 @@
 #
 # End-to-end migrations of a running guest (vmig-guest, a VMM and its
 # guest in one program) between two network namespaces joined by a veth
-# pair shaped with tc: under load, verified by the guest's own journal on
-# the target; a guest too busy to converge, whose switchover is forced;
-# two guests at once; and cancels in pre-copy and in the switchover, after
-# which the guest goes on, intact, on the source. Memory only: the disk
-# hand-off is not joined yet.
+# pair shaped with tc, as two hosts, sharing one backing disk: the guest
+# does O_DIRECT IO through a dm-vmig filter on each side (running on the
+# source, incoming on the target) over dm-delay, so that IO is queued and
+# in flight at the hand-off. Under load, verified by the guest's own
+# journals of memory and disk on the target; a guest too busy to converge,
+# whose switchover is forced; two guests at once; and cancels in pre-copy,
+# in the disk hand-off and in the switchover, after which the guest goes
+# on, intact, on the source.
 dir=$(cd "$(dirname "$0")" && pwd)
 . "$dir/tap.sh"
 . "$dir/netns.sh"
@@ -19,61 +22,115 @@ if [ ! -x "$ip" ] || [ ! -x "$guest" ]; then
 	echo "1..0 # SKIP needs iproute2's ip and vmig-guest"
 	exit 4
 fi
-a=vmig-ea b=vmig-eb work=$(mktemp -d)
+# dmsetup: no udev here.
+export DM_DISABLE_UDEV=1
+a=vmig-ea b=vmig-eb work=$(mktemp -d) loop=
+DISK=16384 # sectors: 8 MiB a guest
 cleanup() {
 	netns_del $a $b
 	for vm in $(migctl vm list | awk '/^e2e-/ { print $1 }'); do
 		migctl vm destroy "$vm"
 	done
+	for d in $(dmsetup ls | awk '/^e2e-/ { print $1 }'); do
+		[ "$d" = e2e-slow ] || dmsetup remove "$d"
+	done
+	dmsetup remove e2e-slow 2>/dev/null
+	[ -n "$loop" ] && losetup -d "$loop"
+	rmmod dm_vmig 2>/dev/null
 	rm -rf "$work"
 }
 trap cleanup EXIT
 
 echo "TAP version 13"
-echo "1..6"
+echo "1..8"
 netns_pair $a $b 10.79.0.1 10.79.0.2 rate 1gbit burst 1mb latency 50ms
 result $? "two namespaces joined by a veth pair shaped to 1 Gbit/s"
 
-# migrate ID PORT SOURCE-OPTIONS...: the target in $b, the source in $a;
-# leaves their exit statuses in $src and $dst, their output in $work.
+# The storage both hosts share: 8 MiB for each of up to 8 guests, 10 ms
+# away. Each guest's disk is a filter over its region: on the source with
+# room for two IO at the storage (the rest queues in the filter), on the
+# target incoming.
+insmod "${VMIG_MODULES:-/vmig/modules}/dm-vmig.ko" &&
+	truncate -s 64M "$work/disk" && loop=$(losetup -f) &&
+	losetup "$loop" "$work/disk" &&
+	echo "0 $((DISK * 8)) delay $loop 0 10" | dmsetup create e2e-slow &&
+	dmsetup mknodes e2e-slow
+result $? "shared storage: a loop device behind dm-delay"
+
+# disks ID REGION: the source's and the target's filters of guest ID.
+disks() {
+	off=$(($2 * DISK))
+	echo "0 $DISK vmig /dev/mapper/e2e-slow $off 2 max_inflight 2" |
+		dmsetup create "e2e-$1-s" &&
+		echo "0 $DISK vmig /dev/mapper/e2e-slow $off 1 incoming" |
+		dmsetup create "e2e-$1-d" && dmsetup mknodes
+}
+
+# migrate ID PORT REGION SOURCE-OPTIONS...: the target in $b, the source
+# in $a, with a disk in REGION (none if it is -); leaves their exit
+# statuses in $src and $dst, their output in $work.
 migrate() {
-	id=$1 port=$2
-	shift 2
-	"$ip" netns exec $b "$guest" target "e2e-$id-dst" --size 8 \
+	id=$1 port=$2 sdisk= ddisk=
+	if [ "$3" != - ]; then
+		disks "$id" "$3"
+		sdisk="--disk /dev/mapper/e2e-$id-s"
+		ddisk="--disk /dev/mapper/e2e-$id-d"
+	fi
+	shift 3
+	# shellcheck disable=SC2086 # $ddisk and $sdisk are words
+	"$ip" netns exec $b "$guest" target "e2e-$id-dst" --size 8 $ddisk \
 		--addr 10.79.0.2 --port "$port" --run-ms 300 \
 		>"$work/$id.dst" 2>&1 &
 	pid=$!
 	sleep 1
+	# shellcheck disable=SC2086
 	"$ip" netns exec $a "$guest" source "e2e-$id-src" 10.79.0.2:"$port" \
-		--size 8 "$@" >"$work/$id.src" 2>&1
+		--size 8 $sdisk "$@" >"$work/$id.src" 2>&1
 	src=$?
 	wait $pid
 	dst=$?
 	sed 's/^/# /' "$work/$id.src" "$work/$id.dst"
 }
 
+# The IO a hand-off cancelled, and what the target did with it.
+cancelled() { sed -n 's/^disk: handed off.* \([0-9]*\) cancelled.*/\1/p' "$work/$1.src"; }
+redone() {
+	sed -n 's/.* \([0-9]*\) writes reissued, \([0-9]*\) reads resubmitted.*/\1 \2/p' \
+		"$work/$1.dst" | awk '{ print $1 + $2 }'
+}
+intact_here='0 pages differ from the journal; tracking off'
+disk_here='disk against the journal at the source: 0 of 2048 blocks differ; reads that disagreed 0, IO errors 0'
+
 # Rates are low: the debug kernel under TCG moves a few MiB a second.
-migrate load 7201 --rate 100 --pattern hot --streams 2 --downtime-ms 2000
-[ $src -eq 0 ] && [ $dst -eq 0 ] && grep -q "verdict: intact" "$work/load.dst"
-result $? "a guest under load migrates, intact by its journal"
+migrate load 7201 0 --rate 100 --pattern hot --streams 2 --downtime-ms 2000 \
+	--disk-rate 400
+nc=$(cancelled load)
+[ $src -eq 0 ] && [ $dst -eq 0 ] && grep -q "verdict: intact" "$work/load.dst" &&
+	[ "${nc:-0}" -gt 0 ] && [ "$(redone load)" = "$nc" ]
+result $? "a guest under load, with disk IO, migrates intact by its journals (${nc:-no} IO cancelled and reissued)"
 
 # Too busy to converge in 1 ms: stalled after 2 rounds, then forced.
-migrate busy 7202 --rate 5000 --downtime-ms 1 --max-rounds 2 --pattern random
+migrate busy 7202 1 --rate 5000 --downtime-ms 1 --max-rounds 2 --pattern random
 [ $src -eq 0 ] && [ $dst -eq 0 ] && grep -q "verdict: intact" "$work/busy.dst"
 result $? "a guest that cannot converge is forced over, intact"
 
+disks two1 2 && disks two2 3
 "$ip" netns exec $b "$guest" target e2e-two1-dst --size 8 --addr 10.79.0.2 \
-	--port 7203 --run-ms 200 >"$work/two1.dst" 2>&1 &
+	--port 7203 --run-ms 200 --disk /dev/mapper/e2e-two1-d \
+	>"$work/two1.dst" 2>&1 &
 t1=$!
 "$ip" netns exec $b "$guest" target e2e-two2-dst --size 8 --addr 10.79.0.2 \
-	--port 7204 --run-ms 200 >"$work/two2.dst" 2>&1 &
+	--port 7204 --run-ms 200 --disk /dev/mapper/e2e-two2-d \
+	>"$work/two2.dst" 2>&1 &
 t2=$!
 sleep 1
 "$ip" netns exec $a "$guest" source e2e-two1-src 10.79.0.2:7203 --size 8 \
-	--rate 100 --pattern hot --downtime-ms 2000 >"$work/two1.src" 2>&1 &
+	--rate 100 --pattern hot --downtime-ms 2000 \
+	--disk /dev/mapper/e2e-two1-s >"$work/two1.src" 2>&1 &
 s1=$!
 "$ip" netns exec $a "$guest" source e2e-two2-src 10.79.0.2:7204 --size 8 \
-	--rate 100 --pattern seq --compress lz4 --downtime-ms 2000 >"$work/two2.src" 2>&1
+	--rate 100 --pattern seq --compress lz4 --downtime-ms 2000 \
+	--disk /dev/mapper/e2e-two2-s >"$work/two2.src" 2>&1
 rc=$?
 wait $s1 || rc=1
 wait $t1 || rc=1
@@ -82,14 +139,27 @@ sed 's/^/# /' "$work"/two*
 [ $rc -eq 0 ]
 result $? "two guests migrate at once"
 
-migrate cpre 7205 --rate 100 --max-bandwidth 2000000 --cancel-at precopy
-[ $src -eq 0 ] && [ $dst -ne 0 ] &&
-	grep -q "0 pages differ from the journal; tracking off" "$work/cpre.src"
+# cancelled_ok ID: the guest went on at the source, intact, and the
+# target, which never got its disk, says so.
+cancelled_ok() {
+	[ $src -eq 0 ] && [ $dst -ne 0 ] &&
+		grep -q "cancelled: .*$intact_here" "$work/$1.src" &&
+		grep -q "$disk_here" "$work/$1.src" &&
+		grep -q "nothing resumed here; the disk still waits" "$work/$1.dst"
+}
+
+migrate cpre 7205 4 --rate 100 --max-bandwidth 2000000 --cancel-at precopy
+cancelled_ok cpre
 result $? "cancelled in pre-copy, the guest goes on intact on the source"
 
-migrate csw 7206 --rate 100 --downtime-ms 2000 --cancel-at switchover
-[ $src -eq 0 ] && [ $dst -ne 0 ] &&
-	grep -q "0 pages differ from the journal; tracking off" "$work/csw.src"
+migrate cho 7206 5 --rate 100 --downtime-ms 2000 --disk-rate 400 \
+	--cancel-at handoff
+nc=$(cancelled cho)
+cancelled_ok cho && [ "${nc:-0}" -gt 0 ]
+result $? "cancelled in the disk hand-off, the guest goes on intact (${nc:-no} IO cancelled, then released)"
+
+migrate csw 7207 6 --rate 100 --downtime-ms 2000 --cancel-at switchover
+cancelled_ok csw
 result $? "cancelled in the switchover, the guest goes on intact"
 
 [ $failed -eq 0 ]

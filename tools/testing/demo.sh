@@ -23,7 +23,8 @@ kbuild=$("$vm/kernel.sh" build "$flavour")
 ksrc=$("$vm/kernel.sh" src)
 rm -rf "$stage"
 mkdir -p "$stage/modules" "$stage/bin" "$stage/tests"
-cp "$("$top/tools/testing/build-modules.sh" "$kbuild" "$out/src" 2>"$out/build.log")"/vmig.ko \
+mods=$("$top/tools/testing/build-modules.sh" "$kbuild" "$out/src" 2>"$out/build.log")
+cp "$mods/vmig.ko" "$mods/dm-vmig.ko" \
 	"$stage/modules/"
 make -s -C "$top/tools/migctl" O="$stage/bin"
 make -s -C "$top/tools/vmig-guest" O="$stage/bin"
