@@ -106,14 +106,14 @@ kill_vm() {
 	kill -KILL "$qpid"
 }
 
-# killed ROLE SECONDS: once the source says it is in pre-copy, kill ROLE's
-# VM; the other one must report the end of its migration within SECONDS
-# (its "exited" event).
+# killed ROLE EVENT SECONDS: once the source says EVENT, kill ROLE's VM;
+# the other one must report the end of its migration within SECONDS (its
+# "exited" event).
 killed() {
-	local victim=$1 limit=$2 other=source t0 secs
+	local victim=$1 limit=$3 other=source t0 secs
 	[ "$victim" = source ] && other=target
-	wait_for 240 "${vm[source]}" said source "in pre-copy"
-	host $? "$scen" "the source said it is in pre-copy"
+	wait_for 240 "${vm[source]}" said source "$2"
+	host $? "$scen" "the source said '$2'"
 	t0=$(now)
 	kill_vm "$victim"
 	host $? "$scen" "the $victim VM killed"
@@ -126,6 +126,19 @@ killed() {
 	echo "  the $other reported $secs s after the kill"
 	awk "BEGIN { exit !($secs < $limit) }"
 	host $? "$scen" "the $other reported the end within $limit s of the kill"
+}
+
+# After a migration: the IO that the source's disk hand-off cancelled were
+# all redone on the target (reissued writes, resubmitted reads).
+redone() {
+	local nc nr
+	nc=$(sed -n 's/^# disk: handed off.* \([0-9]*\) cancelled.*/\1/p' \
+		"$out/$scen/source/results.log")
+	nr=$(sed -n 's/.* \([0-9]*\) writes reissued, \([0-9]*\) reads resubmitted.*/\1 \2/p' \
+		"$out/$scen/target/results.log" | awk '{ print $1 + $2 }')
+	echo "  ${nc:-no} IO cancelled by the hand-off, ${nr:-none} redone on the target"
+	[ "${nc:-0}" -gt 0 ] && [ "$nr" = "$nc" ]
+	host $? "$scen" "the IO the source's hand-off cancelled were redone on the target"
 }
 
 collect() {
@@ -159,14 +172,15 @@ for scen in "$@"; do
 	case $scen in
 	kill-target)
 		victim=target
-		killed target 30
+		killed target "in pre-copy" 30
 		;;
 	kill-source)
 		victim=source
-		killed source 20
+		killed source "handed off" 20
 		;;
 	esac
 	wait "${vm[target]}" "${vm[source]}" 2>/dev/null
+	[ "$scen" = migrate ] && redone
 	for role in target source; do
 		if [ "$role" = "$victim" ]; then
 			collect $role --killed
