@@ -31,6 +31,15 @@ fi
 kbuild=$1 stage=$2 out=$3
 shift 3
 [ $# -gt 0 ] || set -- migrate kill-target kill-source
+for scen; do
+	case $scen in
+	migrate | kill-target | kill-source) ;;
+	*)
+		echo "twovm.sh: unknown scenario $scen" >&2
+		exit 2
+		;;
+	esac
+done
 ksrc=$("$here/kernel.sh" src)
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
@@ -147,14 +156,10 @@ collect() {
 		"${@:2}" >"$out/$scen/$1/collect.log"
 }
 
-for scen in "$@"; do
-	case $scen in
-	migrate | kill-target | kill-source) ;;
-	*)
-		echo "twovm.sh: unknown scenario $scen" >&2
-		exit 2
-		;;
-	esac
+# Interrupted: take this scenario's VMs down with us.
+trap 'kill_vm target; kill_vm source; exit 130' INT TERM
+
+for scen; do
 	echo "== twovm/$scen"
 	t_scen=$(now)
 	rm -rf "${out:?}/$scen"
