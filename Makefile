@@ -4,6 +4,8 @@
 #
 #   make                 modules, migctl and the selftests
 #   make check           lint, builds, KUnit and kselftests in the test VM
+#   make check-full      make check, then the two-VM topology (two VMs as
+#                        two hosts: a migration, and each side killed)
 #   make demo            boot the test VM, load vmig and show it working
 #   make bench           benchmarks on the non-debug kernel, ratios and JSON
 #                        (VMIG_BENCH="track mig dm" picks among them)
@@ -54,6 +56,9 @@ selftests:
 check:
 	tools/testing/check.sh
 
+check-full:
+	tools/testing/check.sh --full
+
 demo:
 	tools/testing/demo.sh $(ARGS)
 
@@ -70,4 +75,4 @@ clean:
 	rm -f Module.symvers modules.order drivers/vmig/modules.order
 
 .PHONY: all deps kernel modules modules_install clean-modules tools \
-	selftests check demo bench headers-check clean
+	selftests check check-full demo bench headers-check clean

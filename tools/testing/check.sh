@@ -5,7 +5,20 @@
 # test VM. Every step adds PASS/FAIL/SKIP lines to a tally; the run ends
 # with the line "N passed, N failed" (and ", N skipped" where any) and a
 # non-zero exit status when anything failed.
+#
+# make check-full (check.sh --full): the same, then the two-VM topology
+# (tools/testing/vm/twovm.sh), in the same tally.
 set -uo pipefail
+
+full=
+case ${1:-} in
+--full) full=y ;;
+"") ;;
+*)
+	echo "usage: $0 [--full]" >&2
+	exit 2
+	;;
+esac
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 vm=$top/tools/testing/vm
@@ -76,5 +89,18 @@ cat "$top"/selftests/vmig/plan >"$plan"
 "$vm/run.sh" "$kbuild" "$build" "$plan" "$out/vm"
 "$vm/collect.py" --outdir "$out/vm" --tally "$tally" \
 	--kunit-py "$ksrc/tools/testing/kunit/kunit.py"
+
+if [ -n "$full" ]; then
+	echo "== twovm (two VMs as two hosts, three pairs of boots)"
+	rm -f "$out/twovm/tally"
+	"$vm/twovm.sh" "$kbuild" "$build" "$out/twovm" 2>&1 |
+		tee "$out/twovm.log" | grep -v '^FAIL'
+	# Its own failures are in its tally; a crash of the script is ours.
+	rc=${PIPESTATUS[0]}
+	cat "$out/twovm/tally" >>"$tally" 2>/dev/null
+	if [ "$rc" -ne 0 ] && ! grep -q '^FAIL' "$out/twovm/tally" 2>/dev/null; then
+		fail twovm "twovm.sh exited with status $rc: see $out/twovm.log"
+	fi
+fi
 
 summary
