@@ -216,8 +216,9 @@ migrate)
 	;;
 kill-target)
 	# Slow enough for the host to kill the target in pre-copy: 6 MiB
-	# of uncompressed pages at 400 kB/s, some 15 s.
-	set -- --rate 100 --pattern hot --compress none \
+	# of uncompressed pages at 400 kB/s, some 15 s. One stream: the
+	# source notices only once its socket buffer is full, then 5 s.
+	set -- --rate 100 --pattern hot --compress none --streams 1 \
 		--max-bandwidth 400000 --downtime-ms 2000
 	;;
 kill-source)
