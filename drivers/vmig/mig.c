@@ -193,6 +193,8 @@ static void vmig_mig_teardown(struct vmig_mig *mig)
 		vmig_rx_discard(mig->vm);
 	kvfree(mig->bits);
 	mig->bits = NULL;
+	kvfree(mig->carry);
+	mig->carry = NULL;
 	kvfree(mig->crcs);
 	mig->crcs = NULL;
 	if (!mig->incoming || mig->end_state != VMIG_MIG_STATE_DONE) {
@@ -420,7 +422,9 @@ static struct vmig_mig *vmig_mig_alloc(struct vmig_vm *vm,
 		mig->nr_streams = cmd->nr_fds;
 		mig->bits = kvcalloc(vmig_track_bitmap_longs(vm), sizeof(long),
 				     GFP_KERNEL_ACCOUNT);
-		if (!mig->bits)
+		mig->carry = kvcalloc(vmig_track_bitmap_longs(vm), sizeof(long),
+				      GFP_KERNEL_ACCOUNT);
+		if (!mig->bits || !mig->carry)
 			goto err;
 	}
 	return mig;
@@ -556,6 +560,13 @@ int vmig_mig_status(struct vmig_ucmd *ucmd)
 	cmd->streams_attached = mig->attached;
 	cmd->pages_total = vm->nr_pages;
 	cmd->pages_remaining = mig->st.pages_remaining;
+	if (!mig->incoming && mig->busy) {
+		/* A round is being sent: what of it is left. */
+		u64 done = atomic64_read(&mig->st.pages_sent) -
+			   mig->st.round_sent0;
+
+		cmd->pages_remaining -= min(done, cmd->pages_remaining);
+	}
 	cmd->dirty_rate = mig->st.dirty_rate;
 	cmd->link_rate = mig->st.link_rate;
 	cmd->expected_downtime_ms = mig->st.expected_downtime_ms;

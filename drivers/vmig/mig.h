@@ -174,6 +174,8 @@ struct vmig_mig {
 	wait_queue_head_t wq;
 
 	unsigned long *bits;
+	unsigned long *carry;
+	bool carried;
 	atomic_long_t next_chunk;
 	u32 *crcs;
 	u32 zero_crc;
@@ -192,6 +194,7 @@ struct vmig_mig {
 		atomic64_t raw_pages;
 		atomic64_t bytes_wire;
 		u64 pages_remaining;
+		u64 round_sent0;
 		u64 dirty_rate;
 		u64 link_rate;
 		u64 expected_downtime_ms;

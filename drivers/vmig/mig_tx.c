@@ -13,6 +13,11 @@
  * round, ready, stalled. After VMIG_MIG_STATE_SWITCHOVER the next round is the
  * final one, harvested after the guest stopped; then stream 0 carries the
  * blob and the digest, and waits for the target's ACK.
+ *
+ * A switchover requested while a round is sent cuts that round short: the
+ * senders take no new chunk, and the pages of the chunks nobody took are
+ * carried (mig->carry) into the final round, which sends them with what
+ * the guest dirtied since. The guest waits for the final round only.
  */
 #include "mig.h"
 
@@ -159,7 +164,9 @@ static int vmig_tx_round(struct vmig_stream *s, u32 round, bool final)
 
 	s->round_pages = 0;
 	vmig_tx_epoch_reset(s, ktime_get_ns());
-	while ((c = atomic_long_fetch_inc(&mig->next_chunk)) <
+	/* Every chunk taken is sent: the coordinator carries the rest. */
+	while ((final || !READ_ONCE(mig->switch_requested)) &&
+	       (c = atomic_long_fetch_inc(&mig->next_chunk)) <
 	       DIV_ROUND_UP(nr, VMIG_CHUNK_PAGES)) {
 		if (vmig_mig_stopping(mig))
 			return -ECANCELED;
@@ -257,6 +264,25 @@ static void vmig_tx_estimate(struct vmig_mig *mig, u32 round)
 	}
 }
 
+/*
+ * After a round cut short by a switchover: keep the pages of the chunks no
+ * sender took for the final round.
+ */
+static void vmig_tx_carry(struct vmig_mig *mig)
+{
+	unsigned long nr = mig->vm->nr_pages, i;
+	unsigned long first = atomic_long_read(&mig->next_chunk) *
+			      VMIG_CHUNK_PAGES;
+
+	if (first >= nr)
+		return;
+	bitmap_zero(mig->carry, nr);
+	for (i = find_next_bit(mig->bits, nr, first); i < nr;
+	     i = find_next_bit(mig->bits, nr, i + 1))
+		__set_bit(i, mig->carry);
+	mig->carried = true;
+}
+
 /* Run one round on the senders; false when the session ends meanwhile. */
 static bool vmig_tx_run_round(struct vmig_mig *mig, u32 round, bool final,
 			      u64 *prev_ns)
@@ -269,12 +295,18 @@ static bool vmig_tx_run_round(struct vmig_mig *mig, u32 round, bool final,
 		vmig_mig_fail(mig, n, "tracking stopped");
 		return false;
 	}
+	if (mig->carried) {
+		bitmap_or(mig->bits, mig->bits, mig->carry, mig->vm->nr_pages);
+		n = bitmap_weight(mig->bits, mig->vm->nr_pages);
+		mig->carried = false;
+	}
 	bytes0 = atomic64_read(&mig->st.bytes_wire);
 	spin_lock(&mig->lock);
 	if (round)
 		mig->st.dirty_rate = mul_u64_u64_div_u64(n, NSEC_PER_SEC,
 							 max(t0 - *prev_ns, 1ULL));
 	mig->st.pages_remaining = n;
+	mig->st.round_sent0 = atomic64_read(&mig->st.pages_sent);
 	mig->round = round;
 	mig->final = final;
 	mig->busy = mig->nr_streams;
@@ -291,6 +323,8 @@ static bool vmig_tx_run_round(struct vmig_mig *mig, u32 round, bool final,
 	/* Order the senders' work (mig->crcs) before what follows. */
 	spin_lock(&mig->lock);
 	spin_unlock(&mig->lock);
+	if (!final)
+		vmig_tx_carry(mig);
 	t1 = ktime_get_ns();
 	mig->wire_ns += t1 - t0;
 	mig->wire_bytes_rounds += atomic64_read(&mig->st.bytes_wire) - bytes0;

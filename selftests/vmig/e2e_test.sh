@@ -42,18 +42,18 @@ cleanup() {
 trap cleanup EXIT
 
 echo "TAP version 13"
-echo "1..8"
+echo "1..11"
 netns_pair $a $b 10.79.0.1 10.79.0.2 rate 1gbit burst 1mb latency 50ms
 result $? "two namespaces joined by a veth pair shaped to 1 Gbit/s"
 
-# The storage both hosts share: 8 MiB for each of up to 8 guests, 10 ms
+# The storage both hosts share: 8 MiB for each of up to 12 guests, 10 ms
 # away. Each guest's disk is a filter over its region: on the source with
 # room for two IO at the storage (the rest queues in the filter), on the
 # target incoming.
 insmod "${VMIG_MODULES:-/vmig/modules}/dm-vmig.ko" &&
-	truncate -s 64M "$work/disk" && loop=$(losetup -f) &&
+	truncate -s 96M "$work/disk" && loop=$(losetup -f) &&
 	losetup "$loop" "$work/disk" &&
-	echo "0 $((DISK * 8)) delay $loop 0 10" | dmsetup create e2e-slow &&
+	echo "0 $((DISK * 12)) delay $loop 0 10" | dmsetup create e2e-slow &&
 	dmsetup mknodes e2e-slow
 result $? "shared storage: a loop device behind dm-delay"
 
@@ -99,7 +99,7 @@ redone() {
 		"$work/$1.dst" | awk '{ print $1 + $2 }'
 }
 intact_here='0 pages differ from the journal; tracking off'
-disk_here='disk against the journal at the source: 0 of 2048 blocks differ; reads that disagreed 0, IO errors 0'
+disk_here='disk against the journal at the source: 0 of 2048 blocks differ; reads that disagreed 0, IO errors 0, unanswered 0'
 
 # Rates are low: the debug kernel under TCG moves a few MiB a second.
 migrate load 7201 0 --rate 100 --pattern hot --streams 2 --downtime-ms 2000 \
@@ -109,10 +109,37 @@ nc=$(cancelled load)
 	[ "${nc:-0}" -gt 0 ] && [ "$(redone load)" = "$nc" ]
 result $? "a guest under load, with disk IO, migrates intact by its journals (${nc:-no} IO cancelled and reissued)"
 
+# Two requests submitted after the fence (as by a VMM that failed to stop
+# its queue) fail there with EBADE, never reach the disk, and are
+# submitted on the target.
+migrate late 7210 9 --rate 100 --downtime-ms 2000 --disk-rate 400 --late-io 2
+nl=$(sed -n 's/^disk: handed off.* \([0-9]*\) not yet sent.*/\1/p' "$work/late.src")
+[ $src -eq 0 ] && [ $dst -eq 0 ] && grep -q "verdict: intact" "$work/late.dst" &&
+	[ "${nl:-0}" -gt 0 ] &&
+	grep -q " $nl requests the source never sent resubmitted" "$work/late.dst"
+result $? "requests fenced on the source are carried out on the target (${nl:-none})"
+
 # Too busy to converge in 1 ms: stalled after 2 rounds, then forced.
 migrate busy 7202 1 --rate 5000 --downtime-ms 1 --max-rounds 2 --pattern random
 [ $src -eq 0 ] && [ $dst -eq 0 ] && grep -q "verdict: intact" "$work/busy.dst"
 result $? "a guest that cannot converge is forced over, intact"
+
+# The same, and cancelled: the guest goes on at the source.
+migrate stall 7208 7 --rate 5000 --downtime-ms 1 --max-rounds 2 \
+	--pattern random --on-stall cancel
+[ $src -eq 0 ] && [ $dst -ne 0 ] && grep -q "^stalled: .*: cancelling" "$work/stall.src" &&
+	grep -q "cancelled: .*$intact_here" "$work/stall.src" &&
+	grep -q "$disk_here" "$work/stall.src"
+result $? "a guest that cannot converge can be cancelled instead, intact"
+
+# The disk as busy as it gets: 16 requests of up to 64 KiB at a time
+# (some cross the filter's 1 MiB boundaries and are split), two at the
+# storage, the rest queued in the filter and cancelled at the hand-off.
+migrate io 7209 8 --rate 50 --downtime-ms 2000 --disk-depth 16 --disk-rate 0
+nc=$(cancelled io)
+[ $src -eq 0 ] && [ $dst -eq 0 ] && grep -q "verdict: intact" "$work/io.dst" &&
+	[ "${nc:-0}" -ge 8 ]
+result $? "a guest with 16 disk requests in flight migrates intact (${nc:-no} cancelled)"
 
 disks two1 2 && disks two2 3
 "$ip" netns exec $b "$guest" target e2e-two1-dst --size 8 --addr 10.79.0.2 \

@@ -113,7 +113,8 @@ void mig_print_status(const char *name, const struct vmig_mig_status *st,
 /* One line of live progress, on a terminal. */
 static void progress(const struct vmig_mig_status *st)
 {
-	double done = st->pages_total ?
+	/* The memory in sync: none before the first round's harvest. */
+	double done = st->pages_total && st->pages_sent ?
 		      1.0 - (double)st->pages_remaining / st->pages_total : 0;
 	char bar[31], sent[32], rate[32];
 	int i, n = done * 30;

@@ -14,12 +14,15 @@
  * At the switchover the source's VMM stops submitting, hands the disk off
  * (VMIG_DISK_HANDOFF: the filter cancels the IO it holds, waits for the IO
  * in flight and fences itself), exports the package and waits until each
- * slot is settled: finished, cancelled (in the package), or fenced before
- * it reached the filter (marked unsent in the slot). The package goes in
- * the device-state blob. The target's VMM imports it before the guest
- * resumes and finishes each slot from the import's statuses: reissued
- * writes are acknowledged to the guest, cancelled reads and unsent
- * requests are submitted again.
+ * slot is settled: finished, cancelled (some of it in the package), or
+ * fenced before it reached the filter (marked unsent in the slot). The
+ * package goes in the device-state blob. The target's VMM imports it
+ * before the guest resumes and finishes each slot from the import's
+ * statuses: writes reissued whole are acknowledged to the guest; cancelled
+ * reads, unsent requests and requests the device-mapper core split (at
+ * the filter's 1 MiB boundaries) of which only a part was cancelled are
+ * submitted again, which is safe: no other request of the guest touches
+ * their blocks.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -49,6 +52,7 @@ static struct {
 	pthread_t threads[DISK_MAX_DEPTH];
 	enum worker_state state[DISK_MAX_DEPTH];
 	bool stop, quit;
+	unsigned int late;	/* requests to submit after the fence */
 	__u64 rng;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -184,6 +188,7 @@ static bool pick(struct slot *s)
 		s->nr_blocks = 0;
 		s->block = 0;
 	}
+	hdr->disk_submitted++;
 	return true;
 }
 
@@ -261,7 +266,8 @@ static void *worker(void *arg)
 		return NULL;
 	pthread_mutex_lock(&disk.lock);
 	for (;;) {
-		while ((disk.stop || disk.state[i] == W_FENCED) && !disk.quit)
+		while (((disk.stop && !disk.late) ||
+			disk.state[i] == W_FENCED) && !disk.quit)
 			pthread_cond_wait(&disk.cond, &disk.lock);
 		if (disk.quit)
 			break;
@@ -273,8 +279,10 @@ static void *worker(void *arg)
 			wait_until(due);
 			due += gap;
 			pthread_mutex_lock(&disk.lock);
-			if (disk.stop || disk.quit || !pick(s))
+			if ((disk.stop && !disk.late) || disk.quit || !pick(s))
 				continue;
+			if (disk.stop)
+				disk.late--;
 		}
 		disk.state[i] = W_BUSY;
 		pthread_mutex_unlock(&disk.lock);
@@ -440,14 +448,16 @@ static bool whole(const struct slot *s, __u64 sectors)
 /*
  * The source's part of the switchover, with the vCPU paused: hand the disk
  * off, take the package (into *@pkg, malloc()ed) and wait until every
- * request of the guest is settled. On failure the disk is released.
+ * request of the guest is settled. On failure the disk is released. A test
+ * may have @late_io requests submitted after the fence, as a VMM that
+ * failed to stop its queue would.
  */
-int disk_handoff(struct disk_handoff *h, void **pkg)
+int disk_handoff(struct disk_handoff *h, void **pkg, unsigned int late_io)
 {
 	__u64 t0 = now_ns(CLOCK_MONOTONIC), sectors[DISK_MAX_DEPTH];
 	struct vmig_disk_handoff ho;
 	struct timespec deadline;
-	unsigned int i, open;
+	unsigned int i, open, idle;
 	long len;
 	int nr, ret;
 
@@ -459,6 +469,11 @@ int disk_handoff(struct disk_handoff *h, void **pkg)
 		disk_resume();
 		return ret;
 	}
+	/* A test of the fence: requests that come after it. */
+	pthread_mutex_lock(&disk.lock);
+	disk.late = late_io;
+	pthread_cond_broadcast(&disk.cond);
+	pthread_mutex_unlock(&disk.lock);
 	len = vmig_disk_export(disk.devfd, disk.major, disk.minor, pkg);
 	nr = len < 0 ? (int)len : vmig_disk_pkg_verify(*pkg, len);
 	ret = nr < 0 ? nr : cancelled_sectors(*pkg, nr, NULL, sectors, NULL) ? -EPROTO : 0;
@@ -467,25 +482,33 @@ int disk_handoff(struct disk_handoff *h, void **pkg)
 	pthread_mutex_lock(&disk.lock);
 	/* The IO the filter waited for is done: its workers come back. */
 	while (!ret) {
-		for (i = 0, open = 0; i < disk.depth; i++) {
+		for (i = 0, open = 0, idle = 0; i < disk.depth; i++) {
 			struct slot *s = &hdr->slots[i];
 
-			open += s->op != SLOT_FREE && !whole(s, sectors[i]) &&
+			/* Waiting for the rest of a request in the package
+			 * is waiting forever: the target does that part.
+			 */
+			open += s->op != SLOT_FREE && !sectors[i] &&
 				disk.state[i] != W_FENCED;
+			idle += s->op == SLOT_FREE;
 		}
+		if (!idle)
+			disk.late = 0;
+		open += disk.late;
 		if (!open)
 			break;
 		if (pthread_cond_timedwait(&disk.cond, &disk.lock, &deadline))
 			ret = -ETIMEDOUT;
 	}
 	for (i = 0; i < disk.depth && !ret; i++) {
-		if (whole(&hdr->slots[i], sectors[i]))
+		if (sectors[i])
 			h->cancelled++;
 		if (disk.state[i] == W_FENCED) {
 			hdr->slots[i].unsent = 1;
 			h->unsent++;
 		}
 	}
+	disk.late = 0;
 	pthread_mutex_unlock(&disk.lock);
 	if (ret) {
 		free(*pkg);
@@ -563,7 +586,12 @@ int disk_import(const void *pkg, size_t len, struct disk_import *r)
 				r->lost++;
 			s->unsent = 0;
 		} else if (!whole(s, sectors[i])) {
-			r->lost++;
+			/*
+			 * Split, and only partly cancelled: the rest may have
+			 * been fenced. Submit it all again; the guest has
+			 * nothing else in flight on these blocks.
+			 */
+			r->resubmit++;
 		} else if (worst[i]) {
 			r->failed++;
 			hdr->disk_errors++;
@@ -578,6 +606,21 @@ int disk_import(const void *pkg, size_t len, struct disk_import *r)
 	free(statuses);
 	r->ms = (now_ns(CLOCK_MONOTONIC) - t0) / 1000000;
 	return ret;
+}
+
+/*
+ * Requests the guest made that were neither answered nor are pending in
+ * a slot: dropped on the way. With the queue stopped.
+ */
+__u64 disk_unanswered(void)
+{
+	__u64 n = hdr->disk_submitted - hdr->disk_writes - hdr->disk_reads -
+		  hdr->disk_flushes - hdr->disk_errors;
+	unsigned int i;
+
+	for (i = 0; i < DISK_MAX_DEPTH; i++)
+		n -= hdr->slots[i].op != SLOT_FREE;
+	return n;
 }
 
 /* Check every block against the journal: the blocks that differ. */

@@ -73,7 +73,8 @@ static struct {
 	enum pattern pattern;
 	enum content content;
 	const char *disk;
-	unsigned int disk_depth, disk_rate, hold_ms;
+	unsigned int disk_depth, disk_rate, hold_ms, late_io;
+	bool stall_cancel;
 	bool json;
 } opt = { .nr_pages = 256 * 256, .rate = 20000, .pattern = RANDOM,
 	  .disk_depth = 8, .disk_rate = 200 };
@@ -348,10 +349,12 @@ static __u64 disk_check(const char *when)
 	printf("  disk against the journal %s: %llu of %llu blocks differ;",
 	       when, (unsigned long long)bad,
 	       (unsigned long long)hdr->disk_blocks);
-	printf(" reads that disagreed %llu, IO errors %llu\n",
+	printf(" reads that disagreed %llu, IO errors %llu, unanswered %llu\n",
 	       (unsigned long long)hdr->disk_bad_reads,
-	       (unsigned long long)hdr->disk_errors);
-	return bad + hdr->disk_bad_reads + hdr->disk_errors;
+	       (unsigned long long)hdr->disk_errors,
+	       (unsigned long long)disk_unanswered());
+	return bad + hdr->disk_bad_reads + hdr->disk_errors +
+	       disk_unanswered();
 }
 
 enum cancel_at { NEVER, PRECOPY, HANDOFF, SWITCHOVER };
@@ -399,7 +402,7 @@ static int switchover(int vmfd, pthread_t *t, struct source_report *r,
 	guest_pause(t);
 	cpu.pause_ns = now_ns(CLOCK_REALTIME);
 	if (disk_present()) {
-		ret = disk_handoff(&r->ho, &pkg);
+		ret = disk_handoff(&r->ho, &pkg, opt.late_io);
 		if (ret) {
 			fprintf(stderr, "vmig-guest: disk hand-off: %s\n",
 				strerror(-ret));
@@ -468,7 +471,7 @@ static int run_source(const char *name, const char *target, int streams,
 	int dev = vmig_open_dev(), vmfd, fds[VMIG_MIG_MAX_STREAMS], i, ret;
 	struct pollfd p = { .events = POLLIN };
 	struct source_report r = {};
-	bool switched = false;
+	bool switched = false, gave_up = false;
 	struct vmig_mig_status st;
 	struct vmig_vm_stats vs;
 	char host[256], port[32];
@@ -503,15 +506,26 @@ static int run_source(const char *name, const char *target, int streams,
 			progress(&st);
 		if (vmig_mig_ended(st.state))
 			break;
-		if (cancel_at == PRECOPY && st.round >= 1) {
+		if (!gave_up && ((cancel_at == PRECOPY && st.round >= 1) ||
+				 (st.state == VMIG_MIG_STATE_STALLED &&
+				  opt.stall_cancel))) {
+			/* This VMM gives up: the guest stays here. */
+			if (st.state == VMIG_MIG_STATE_STALLED)
+				printf("stalled: %llu pages dirty, expected downtime %llu ms: %s\n",
+				       (unsigned long long)st.pages_remaining,
+				       (unsigned long long)st.expected_downtime_ms,
+				       "cancelling");
 			vmig_mig_cancel(vmfd);
-			continue;
+			gave_up = true;
 		}
 		if ((st.state == VMIG_MIG_STATE_READY ||
-		     st.state == VMIG_MIG_STATE_STALLED) && !pause_ns) {
+		     st.state == VMIG_MIG_STATE_STALLED) && !pause_ns &&
+		    !gave_up) {
 			pause_ns = now_ns(CLOCK_MONOTONIC);
 			ret = switchover(vmfd, &t, &r, cancel_at);
 			switched = !ret;
+			gave_up = cancel_at == HANDOFF ||
+				  cancel_at == SWITCHOVER;
 			if (ret || cancel_at == SWITCHOVER)
 				vmig_mig_cancel(vmfd);
 		}
@@ -546,8 +560,7 @@ static int run_source(const char *name, const char *target, int streams,
 		disk_release();
 	ret = carry_on(vmfd, &t, st.state == VMIG_MIG_STATE_CANCELLED ?
 		       "cancelled" : "failed");
-	return cancel_at != NEVER && st.state == VMIG_MIG_STATE_CANCELLED ?
-	       ret : 1;
+	return gave_up && st.state == VMIG_MIG_STATE_CANCELLED ? ret : 1;
 }
 
 /* Take the device state: the vCPU's, then the disk's package. */
@@ -629,6 +642,8 @@ static void target_report(const char *name, const struct vmig_mig_status *st,
 		       imp->reissued, imp->resubmit, imp->unsent);
 		printf("\"io_failed\":%u,\"io_lost\":%u,\"import_ms\":%llu,",
 		       imp->failed, imp->lost, (unsigned long long)imp->ms);
+		printf("\"io_unanswered\":%llu,",
+		       (unsigned long long)disk_unanswered());
 		printf("\"heartbeat_gap_ms\":%llu,\"downtime_ms\":%llu,\"steps\":%llu}\n",
 		       (unsigned long long)gap_ms,
 		       (unsigned long long)st->downtime_ms,
@@ -658,10 +673,12 @@ static void target_report(const char *name, const struct vmig_mig_status *st,
 		printf("  disk against the journal: %llu of %llu blocks differ;",
 		       (unsigned long long)dbad[0],
 		       (unsigned long long)hdr->disk_blocks);
-		printf(" after running: %llu; reads that disagreed %llu, IO errors %llu\n",
+		printf(" after running: %llu; reads that disagreed %llu,",
 		       (unsigned long long)dbad[1],
-		       (unsigned long long)hdr->disk_bad_reads,
-		       (unsigned long long)hdr->disk_errors);
+		       (unsigned long long)hdr->disk_bad_reads);
+		printf(" IO errors %llu, unanswered %llu\n",
+		       (unsigned long long)hdr->disk_errors,
+		       (unsigned long long)disk_unanswered());
 	}
 }
 
@@ -732,7 +749,8 @@ static int run_target(const char *name, const char *addr, const char *port,
 	bad[1] = verify();
 	target_report(name, &st, &imp, gap_ms, bad, dbad, resumed_at, run_ms);
 	ret = bad[0] || bad[1] || dbad[0] || dbad[1] || imp.failed ||
-	      imp.lost || hdr->disk_bad_reads || hdr->disk_errors;
+	      imp.lost || hdr->disk_bad_reads || hdr->disk_errors ||
+	      (disk_present() && disk_unanswered());
 	if (!opt.json)
 		printf("  verdict: %s\n", ret ? "CORRUPT" : "intact");
 	return ret ? 1 : 0;
@@ -746,7 +764,9 @@ static void die_usage(void)
 		"           [--streams N] [--compress auto|lz4|none] [--downtime-ms MS]\n"
 		"           [--group-pages N|auto] [--max-bandwidth BYTES/S] [--max-rounds N]\n"
 		"           [--disk DEV] [--disk-depth N] [--disk-rate IOPS] [--hold-ms MS]\n"
-		"           [--cancel-at precopy|handoff|switchover] [--progress] [--json]\n"
+		"           [--late-io N]\n"
+		"           [--cancel-at precopy|handoff|switchover] [--on-stall force|cancel]\n"
+		"           [--progress] [--json]\n"
 		"       vmig-guest target NAME [--size SIZE] [--addr ADDR] [--port PORT]\n"
 		"           [--disk DEV] [--run-ms MS] [--migctl] [--json]\n");
 	exit(2);
@@ -773,6 +793,8 @@ int main(int argc, char **argv)
 		{ "disk-depth", required_argument, NULL, 'q' },
 		{ "disk-rate", required_argument, NULL, 'i' },
 		{ "hold-ms", required_argument, NULL, 'h' },
+		{ "on-stall", required_argument, NULL, 'o' },
+		{ "late-io", required_argument, NULL, 'L' },
 		{ "progress", no_argument, NULL, 'v' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "migctl", no_argument, NULL, 'M' },
@@ -862,6 +884,14 @@ int main(int argc, char **argv)
 			break;
 		case 'M':
 			migctl = true;
+			break;
+		case 'L':
+			opt.late_io = strtoul(optarg, NULL, 0);
+			break;
+		case 'o':
+			if (strcmp(optarg, "force") && strcmp(optarg, "cancel"))
+				die_usage();
+			opt.stall_cancel = !strcmp(optarg, "cancel");
 			break;
 		case 'v':
 			show = true;

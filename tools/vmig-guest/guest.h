@@ -45,6 +45,7 @@ struct header {
 	/* The disk: its size, journal, and what the guest saw of it. */
 	__u64 disk_blocks;
 	__u64 disk_journal_pages;
+	__u64 disk_submitted;	/* requests the guest made */
 	__u64 disk_writes;	/* acknowledged */
 	__u64 disk_reads;
 	__u64 disk_flushes;
@@ -87,10 +88,11 @@ void disk_start(unsigned int depth, unsigned int rate);
 void disk_pause(void);
 void disk_resume(void);
 void disk_stop(void);
-int disk_handoff(struct disk_handoff *h, void **pkg);
+int disk_handoff(struct disk_handoff *h, void **pkg, unsigned int late_io);
 int disk_release(void);
 int disk_complete(void);
 int disk_import(const void *pkg, size_t len, struct disk_import *r);
 __u64 disk_verify(void);
+__u64 disk_unanswered(void);
 
 #endif /* _VMIG_GUEST_H */

@@ -567,9 +567,9 @@ struct vmig_mig_add_stream {
  * @pages_total: the VM's memory, in pages
  * @pages_sent: pages sent (source) or received (target), re-sent pages
  *	counted each time
- * @pages_remaining: source: while a round is sent, the pages its harvest
- *	reported; between rounds, the pages dirty since (what the next round
- *	would send); 0 once done
+ * @pages_remaining: source: while a round is sent, the pages of its
+ *	harvest not sent yet; between rounds, the pages dirty since (what
+ *	the next round would send); 0 once done
  * @zero_pages: pages sent as zero markers
  * @lz4_pages: pages sent compressed
  * @raw_pages: pages sent raw
