@@ -136,7 +136,7 @@ disk_setup() {
 }
 
 intact_here='0 pages differ from the journal; tracking off'
-disk_here="disk against the journal at the source: 0 of $((DISK / 8)) blocks differ; reads that disagreed 0, IO errors 0"
+disk_here="disk against the journal at the source: 0 of $((DISK / 8)) blocks differ; reads that disagreed 0, IO errors 0, unanswered 0"
 
 echo "TAP version 13"
 echo "1..$plan"
