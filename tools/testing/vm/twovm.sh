@@ -10,9 +10,11 @@
 #   twovm.sh KBUILD STAGE OUTDIR [SCENARIO...]
 #
 # KBUILD and STAGE are run.sh's. SCENARIO is one of
-#   migrate      a full migration, verified by the guest's journal
+#   migrate      a full migration with disk IO, verified by the guest's
+#                journals of memory and disk on the target
 #   kill-target  the target VM killed while the source is in pre-copy
-#   kill-source  the source VM killed in the middle of the migration
+#   kill-source  the source VM killed after the disk hand-off, before
+#                the switchover
 # (default: all three, in this order). Each is one pair of VM boots, the
 # target's and the source's at once, in OUTDIR/SCENARIO/{target,source}.
 # The results go to OUTDIR/tally, as collect.py writes them (prefix
