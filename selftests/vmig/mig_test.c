@@ -792,6 +792,60 @@ TEST_F(peer, wrong_digest)
 	expect_failure(_metadata, self, out, n, false, EIO);
 }
 
+/* Read a source's records from @fd up to END, whose payload is left in @buf. */
+static void read_to_end(struct __test_metadata *_metadata, int fd,
+			unsigned char *buf)
+{
+	struct vmig_wire_rec r = {};
+
+	while (r.type != VMIG_REC_END) {
+		ASSERT_EQ(sizeof(r), recv(fd, &r, sizeof(r), MSG_WAITALL));
+		ASSERT_GE(VMIG_WIRE_MAX_PAYLOAD, r.len);
+		ASSERT_EQ((ssize_t)r.len,
+			  r.len ? recv(fd, buf, r.len, MSG_WAITALL) : 0);
+	}
+}
+
+/*
+ * Once END is out the target may be done: a cancel on the source is
+ * refused (EBUSY), and the target's acknowledgment decides.
+ */
+TEST(cancel_after_end_is_refused)
+{
+	struct vmig_mig_start out = { .compress = VMIG_COMPRESS_NONE,
+				      .group_pages = 1 };
+	struct {
+		struct vmig_wire_rec r;
+		struct vmig_wire_ack a;
+	} ack;
+	static unsigned char buf[VMIG_WIRE_MAX_PAYLOAD];
+	struct vmig_mig_status st;
+	int dev = vmig_open_dev(), sv[2];
+	struct vm vm;
+
+	if (dev == -ENOENT)
+		SKIP(return, "vmig module not loaded");
+	ASSERT_EQ(0, vm_new(dev, &vm, 32));
+	memset(vm.mem, 7, 32 * PAGE);
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	ASSERT_EQ(0, vmig_mig_start(vm.fd, &out, sv, 1));
+	close(sv[0]);
+	ASSERT_EQ(0, vmig_mig_switchover(vm.fd, NULL, 0));
+	read_to_end(_metadata, sv[1], buf);
+	EXPECT_EQ(-EBUSY, vmig_mig_cancel(vm.fd));
+	ASSERT_EQ(0, vmig_mig_status(vm.fd, &st, 0));
+	EXPECT_EQ(VMIG_MIG_STATE_SWITCHOVER, st.state);
+	memset(&ack.a, 0, sizeof(ack.a));
+	ack.a.digest = ((struct vmig_wire_end *)buf)->digest;
+	rec(&ack, VMIG_REC_ACK, &ack.a, sizeof(ack.a));
+	ASSERT_EQ(sizeof(ack), write(sv[1], &ack, sizeof(ack)));
+	ASSERT_EQ(VMIG_MIG_STATE_DONE,
+		  wait_state(vm.fd, VMIG_MIG_STATE_DONE, 30, &st));
+	close(sv[1]);
+	vm_del(dev, &vm);
+	close(dev);
+}
+
 /* A source whose target answers with a wrong digest fails with EIO. */
 TEST(source_checks_the_ack)
 {
@@ -802,11 +856,9 @@ TEST(source_checks_the_ack)
 		struct vmig_wire_ack a;
 	} ack;
 	static unsigned char buf[VMIG_WIRE_MAX_PAYLOAD];
-	struct vmig_wire_rec r;
 	struct vmig_mig_status st;
 	int dev = vmig_open_dev(), sv[2];
 	struct vm vm;
-	bool ended = false;
 
 	if (dev == -ENOENT)
 		SKIP(return, "vmig module not loaded");
@@ -817,13 +869,7 @@ TEST(source_checks_the_ack)
 	close(sv[0]);
 	ASSERT_EQ(0, vmig_mig_switchover(vm.fd, NULL, 0));
 	/* Read records until END, then answer with a wrong digest. */
-	while (!ended) {
-		ASSERT_EQ(sizeof(r), recv(sv[1], &r, sizeof(r), MSG_WAITALL));
-		ASSERT_GE(sizeof(buf), r.len);
-		ASSERT_EQ((ssize_t)r.len,
-			  r.len ? recv(sv[1], buf, r.len, MSG_WAITALL) : 0);
-		ended = r.type == VMIG_REC_END;
-	}
+	read_to_end(_metadata, sv[1], buf);
 	memset(&ack.a, 0, sizeof(ack.a));
 	ack.a.digest = ((struct vmig_wire_end *)buf)->digest ^ 1;
 	rec(&ack, VMIG_REC_ACK, &ack.a, sizeof(ack.a));
