@@ -75,14 +75,16 @@ bool vmig_mig_move(struct vmig_mig *mig, u32 from, u32 state)
  * End the session in the final @state, with @error (negative, or 0),
  * unless it is ending already. The threads stop; the reaper tears the
  * session down, and only then makes @state visible: whoever sees a session
- * ended sees its tracking stopped, or its memory discarded.
+ * ended sees its tracking stopped, or its memory discarded. A @cancel
+ * comes too late once the source sent END: the target may be done.
  */
-static bool vmig_mig_end(struct vmig_mig *mig, u32 state, int error)
+static bool vmig_mig_end(struct vmig_mig *mig, u32 state, int error,
+			 bool cancel)
 {
 	unsigned int i;
 
 	spin_lock(&mig->lock);
-	if (mig->stopping) {
+	if (mig->stopping || (cancel && mig->end_sent)) {
 		spin_unlock(&mig->lock);
 		return false;
 	}
@@ -105,7 +107,7 @@ static bool vmig_mig_end(struct vmig_mig *mig, u32 state, int error)
  */
 void vmig_mig_fail(struct vmig_mig *mig, int error, const char *why)
 {
-	if (vmig_mig_end(mig, VMIG_MIG_STATE_FAILED, error))
+	if (vmig_mig_end(mig, VMIG_MIG_STATE_FAILED, error, false))
 		pr_info("VM %.*s: %s migration failed: %s (%pe)\n",
 			VMIG_NAME_MAX, mig->vm->name,
 			mig->incoming ? "incoming" : "outgoing", why,
@@ -115,7 +117,7 @@ void vmig_mig_fail(struct vmig_mig *mig, int error, const char *why)
 /* The session succeeded. */
 void vmig_mig_done(struct vmig_mig *mig)
 {
-	vmig_mig_end(mig, VMIG_MIG_STATE_DONE, 0);
+	vmig_mig_end(mig, VMIG_MIG_STATE_DONE, 0, false);
 }
 
 /*
@@ -241,7 +243,7 @@ void vmig_mig_init(struct vmig_vm *vm)
 void vmig_mig_uninit(struct vmig_vm *vm)
 {
 	if (vm->mig)
-		vmig_mig_end(vm->mig, VMIG_MIG_STATE_CANCELLED, 0);
+		vmig_mig_end(vm->mig, VMIG_MIG_STATE_CANCELLED, 0, false);
 	vmig_mig_free(vm->mig);
 	vm->mig = NULL;
 	mutex_destroy(&vm->mig_lock);
@@ -625,7 +627,7 @@ int vmig_mig_switchover(struct vmig_ucmd *ucmd)
 		mig->blob = blob;
 		mig->blob_len = cmd->blob_len;
 		blob = NULL;
-		mig->switch_requested = true;
+		WRITE_ONCE(mig->switch_requested, true);
 		mig->switch_ns = ktime_get_ns();
 		__vmig_mig_set_state(mig, VMIG_MIG_STATE_SWITCHOVER);
 		ret = 0;
@@ -684,17 +686,22 @@ int vmig_mig_cancel(struct vmig_ucmd *ucmd)
 	mutex_lock(&vm->mig_lock);
 	mig = vmig_mig_live(vm);
 	if (mig) {
-		if (vmig_mig_end(mig, VMIG_MIG_STATE_CANCELLED, 0)) {
+		if (vmig_mig_end(mig, VMIG_MIG_STATE_CANCELLED, 0, true)) {
 			pr_info("VM %.*s: %s migration cancelled\n",
 				VMIG_NAME_MAX, vm->name,
 				mig->incoming ? "incoming" : "outgoing");
 			ret = 0;
+		} else if (READ_ONCE(mig->end_sent) &&
+			   !READ_ONCE(mig->stopping)) {
+			/* The outcome is the target's: let it come. */
+			ret = -EBUSY;
 		}
 		/*
 		 * Return once it ended, whoever ended it; the reaper does not
 		 * take vm->mig_lock.
 		 */
-		flush_work(&mig->reap);
+		if (ret != -EBUSY)
+			flush_work(&mig->reap);
 	}
 	mutex_unlock(&vm->mig_lock);
 	return ret;

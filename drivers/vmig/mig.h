@@ -184,6 +184,7 @@ struct vmig_mig {
 	u64 blob_len;
 	u64 blob_got;
 	bool switch_requested;
+	bool end_sent;
 	u64 start_ns;
 	u64 end_ns;
 	u64 switch_ns;

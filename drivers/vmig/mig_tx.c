@@ -359,6 +359,14 @@ static int vmig_tx_finish(struct vmig_mig *mig, const char **why)
 	end.digest = cpu_to_le32(vmig_mig_digest(mig, mig->params.flags &
 						 VMIG_MIG_VERIFY));
 	end.blob_len = cpu_to_le64(mig->blob_len);
+	/* From here a cancel could leave the target done and us not. */
+	spin_lock(&mig->lock);
+	if (mig->stopping) {
+		spin_unlock(&mig->lock);
+		return -ECANCELED;
+	}
+	mig->end_sent = true;
+	spin_unlock(&mig->lock);
 	ret = vmig_sock_send_rec(s, VMIG_REC_END, &end, sizeof(end));
 	if (ret)
 		return ret;

@@ -185,7 +185,10 @@ nc=$(cancelled cho)
 cancelled_ok cho && [ "${nc:-0}" -gt 0 ]
 result $? "cancelled in the disk hand-off, the guest goes on intact (${nc:-no} IO cancelled, then released)"
 
-migrate csw 7207 6 --rate 100 --downtime-ms 2000 --cancel-at switchover
+# Capped at 2 MB/s, so that the cancel comes before the switchover's END
+# (after it, the kernel refuses it: the target may be done).
+migrate csw 7207 6 --rate 100 --downtime-ms 2000 --max-bandwidth 2000000 \
+	--cancel-at switchover
 cancelled_ok csw
 result $? "cancelled in the switchover, the guest goes on intact"
 

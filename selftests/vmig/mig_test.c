@@ -792,46 +792,101 @@ TEST_F(peer, wrong_digest)
 	expect_failure(_metadata, self, out, n, false, EIO);
 }
 
+/* Read a source's records from @fd up to END, whose payload is left in @buf. */
+static void read_to_end(struct __test_metadata *_metadata, int fd,
+			unsigned char *buf)
+{
+	struct vmig_wire_rec r = {};
+
+	while (r.type != VMIG_REC_END) {
+		ASSERT_EQ(sizeof(r), recv(fd, &r, sizeof(r), MSG_WAITALL));
+		ASSERT_GE(VMIG_WIRE_MAX_PAYLOAD, r.len);
+		ASSERT_EQ((ssize_t)r.len,
+			  r.len ? recv(fd, buf, r.len, MSG_WAITALL) : 0);
+	}
+}
+
+/*
+ * A 32-page VM of @dev migrating to a hand-fed target on a socket pair,
+ * switched over and read up to END (its payload left in @buf); returns
+ * the target's end of the pair.
+ */
+static int source_to_end(struct __test_metadata *_metadata, int dev,
+			 struct vm *vm, struct vmig_mig_start *out,
+			 unsigned char *buf)
+{
+	int sv[2];
+
+	ASSERT_EQ(0, vm_new(dev, vm, 32));
+	memset(vm->mem, 7, 32 * PAGE);
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	ASSERT_EQ(0, vmig_mig_start(vm->fd, out, sv, 1));
+	close(sv[0]);
+	ASSERT_EQ(0, vmig_mig_switchover(vm->fd, NULL, 0));
+	read_to_end(_metadata, sv[1], buf);
+	return sv[1];
+}
+
+/* The target's ACK with @digest. */
+static void send_ack(struct __test_metadata *_metadata, int fd, __le32 digest)
+{
+	struct {
+		struct vmig_wire_rec r;
+		struct vmig_wire_ack a;
+	} ack;
+
+	memset(&ack.a, 0, sizeof(ack.a));
+	ack.a.digest = digest;
+	rec(&ack, VMIG_REC_ACK, &ack.a, sizeof(ack.a));
+	ASSERT_EQ(sizeof(ack), write(fd, &ack, sizeof(ack)));
+}
+
+/*
+ * Once END is out the target may be done: a cancel on the source is
+ * refused (EBUSY), and the target's acknowledgment decides.
+ */
+TEST(cancel_after_end_is_refused)
+{
+	struct vmig_mig_start out = { .compress = VMIG_COMPRESS_NONE,
+				      .group_pages = 1 };
+	static unsigned char buf[VMIG_WIRE_MAX_PAYLOAD];
+	struct vmig_mig_status st;
+	int dev = vmig_open_dev(), fd;
+	struct vm vm;
+
+	if (dev == -ENOENT)
+		SKIP(return, "vmig module not loaded");
+	fd = source_to_end(_metadata, dev, &vm, &out, buf);
+	EXPECT_EQ(-EBUSY, vmig_mig_cancel(vm.fd));
+	ASSERT_EQ(0, vmig_mig_status(vm.fd, &st, 0));
+	EXPECT_EQ(VMIG_MIG_STATE_SWITCHOVER, st.state);
+	send_ack(_metadata, fd, ((struct vmig_wire_end *)buf)->digest);
+	ASSERT_EQ(VMIG_MIG_STATE_DONE,
+		  wait_state(vm.fd, VMIG_MIG_STATE_DONE, 30, &st));
+	close(fd);
+	vm_del(dev, &vm);
+	close(dev);
+}
+
 /* A source whose target answers with a wrong digest fails with EIO. */
 TEST(source_checks_the_ack)
 {
 	struct vmig_mig_start out = { .compress = VMIG_COMPRESS_LZ4,
 				      .group_pages = 16 };
-	struct {
-		struct vmig_wire_rec r;
-		struct vmig_wire_ack a;
-	} ack;
 	static unsigned char buf[VMIG_WIRE_MAX_PAYLOAD];
-	struct vmig_wire_rec r;
 	struct vmig_mig_status st;
-	int dev = vmig_open_dev(), sv[2];
+	int dev = vmig_open_dev(), fd;
 	struct vm vm;
-	bool ended = false;
 
 	if (dev == -ENOENT)
 		SKIP(return, "vmig module not loaded");
-	ASSERT_EQ(0, vm_new(dev, &vm, 32));
-	memset(vm.mem, 7, 32 * PAGE);
-	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
-	ASSERT_EQ(0, vmig_mig_start(vm.fd, &out, sv, 1));
-	close(sv[0]);
-	ASSERT_EQ(0, vmig_mig_switchover(vm.fd, NULL, 0));
-	/* Read records until END, then answer with a wrong digest. */
-	while (!ended) {
-		ASSERT_EQ(sizeof(r), recv(sv[1], &r, sizeof(r), MSG_WAITALL));
-		ASSERT_GE(sizeof(buf), r.len);
-		ASSERT_EQ((ssize_t)r.len,
-			  r.len ? recv(sv[1], buf, r.len, MSG_WAITALL) : 0);
-		ended = r.type == VMIG_REC_END;
-	}
-	memset(&ack.a, 0, sizeof(ack.a));
-	ack.a.digest = ((struct vmig_wire_end *)buf)->digest ^ 1;
-	rec(&ack, VMIG_REC_ACK, &ack.a, sizeof(ack.a));
-	ASSERT_EQ(sizeof(ack), write(sv[1], &ack, sizeof(ack)));
+	fd = source_to_end(_metadata, dev, &vm, &out, buf);
+	/* Answer with a wrong digest. */
+	send_ack(_metadata, fd, ((struct vmig_wire_end *)buf)->digest ^ 1);
 	ASSERT_EQ(VMIG_MIG_STATE_FAILED,
 		  wait_state(vm.fd, VMIG_MIG_STATE_FAILED, 30, &st));
 	EXPECT_EQ(EIO, st.error);
-	close(sv[1]);
+	close(fd);
 	vm_del(dev, &vm);
 	close(dev);
 }

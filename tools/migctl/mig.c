@@ -681,7 +681,8 @@ int cmd_cancel(int argc, char **argv)
 	close(vmfd);
 	if (ret) {
 		fprintf(stderr, "migctl: cancel: %s\n", ret == -ENOENT ?
-			"no migration runs" : strerror(-ret));
+			"no migration runs" : ret == -EBUSY ?
+			"too late: the target decides" : strerror(-ret));
 		return 1;
 	}
 	return 0;

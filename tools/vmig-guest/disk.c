@@ -198,6 +198,11 @@ static void finish(struct slot *s, const unsigned char *buf)
 	unsigned char *want = buf ? malloc(BLOCK) : NULL;
 	__u32 k;
 
+	if (buf && !want) {
+		hdr->disk_errors++;
+		memset(s, 0, sizeof(*s));
+		return;
+	}
 	for (k = 0; k < s->nr_blocks; k++) {
 		if (s->op == SLOT_WRITE) {
 			disk.journal[s->block + k]++;
@@ -291,6 +296,12 @@ static void *worker(void *arg)
 		if (!ret) {
 			finish(s, s->op == SLOT_READ ? buf : NULL);
 			disk.state[i] = W_IDLE;
+		} else if (ret == -EBADE && !disk.stop) {
+			/*
+			 * Fenced, but the disk runs again already (part of a
+			 * split request was held and released): again.
+			 */
+			disk.state[i] = W_IDLE;
 		} else if (ret == -EBADE) {
 			/* Fenced before it reached the filter: not sent. */
 			disk.state[i] = W_FENCED;
@@ -311,19 +322,21 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-void disk_start(unsigned int depth, unsigned int rate)
+int disk_start(unsigned int depth, unsigned int rate)
 {
 	unsigned int i;
 
-	disk.depth = depth;
 	disk.rate = rate;
 	disk.stop = false;
 	disk.quit = false;
 	for (i = 0; i < depth; i++) {
 		disk.state[i] = W_IDLE;
-		pthread_create(&disk.threads[i], NULL, worker,
-			       (void *)(uintptr_t)i);
+		if (pthread_create(&disk.threads[i], NULL, worker,
+				   (void *)(uintptr_t)i))
+			break;
+		disk.depth = i + 1;
 	}
+	return disk.depth == depth ? 0 : -EAGAIN;
 }
 
 /* The VMM stops the guest's submissions (what is in flight goes on). */
@@ -374,36 +387,25 @@ void disk_stop(void)
 }
 
 /*
- * The slot whose request contains descriptor @d, or NULL. A flush is
- * any flush of the guest's not yet accounted for in @sectors.
+ * The slot whose read or write contains descriptor @d (a read or a write),
+ * or NULL.
  */
-static struct slot *slot_of(const struct vmig_disk_desc *d,
-			    const __u64 sectors[DISK_MAX_DEPTH])
+static struct slot *slot_of(const struct vmig_disk_desc *d)
 {
 	__u64 sector = le64toh(d->sector), b = sector / 8;
 	__u32 n = le32toh(d->len) / 512, op;
 	unsigned int i;
 
-	switch (le16toh(d->op)) {
-	case VMIG_DISK_OP_READ:
+	if (le16toh(d->op) == VMIG_DISK_OP_READ)
 		op = SLOT_READ;
-		break;
-	case VMIG_DISK_OP_WRITE:
+	else if (le16toh(d->op) == VMIG_DISK_OP_WRITE)
 		op = SLOT_WRITE;
-		break;
-	case VMIG_DISK_OP_FLUSH:
-		op = SLOT_FLUSH;
-		break;
-	default:
+	else
 		return NULL;
-	}
 	for (i = 0; i < DISK_MAX_DEPTH; i++) {
 		struct slot *s = &hdr->slots[i];
 
-		if (s->op != op)
-			continue;
-		if (op == SLOT_FLUSH ? !sectors[i] :
-		    b >= s->block && sector % 8 == 0 &&
+		if (s->op == op && b >= s->block && sector % 8 == 0 &&
 		    sector + n <= (s->block + s->nr_blocks) * 8)
 			return s;
 	}
@@ -411,29 +413,39 @@ static struct slot *slot_of(const struct vmig_disk_desc *d,
 }
 
 /*
- * Sectors of each slot's request that are cancelled descriptors of
+ * Sectors of each slot's read or write that are cancelled descriptors of
  * package @pkg (@nr descriptors), and with @statuses (an import's), the
- * first error of each in @worst; -1 when one belongs to no request.
+ * first error of each in @worst. Flushes carry no sector: they are all
+ * alike, and their number goes to *@flushes (with the first error in
+ * *@flush_err). -1 when a descriptor belongs to no request.
  */
 static int cancelled_sectors(const void *pkg, __u32 nr,
 			     const __s32 *statuses,
 			     __u64 sectors[DISK_MAX_DEPTH],
-			     int worst[DISK_MAX_DEPTH])
+			     int worst[DISK_MAX_DEPTH], __u32 *flushes,
+			     int *flush_err)
 {
 	const struct vmig_disk_desc *d;
 	struct slot *s;
 	__u32 i, k;
 
 	memset(sectors, 0, DISK_MAX_DEPTH * sizeof(*sectors));
+	*flushes = 0;
 	for (i = 0; i < nr; i++) {
 		d = vmig_disk_pkg_desc(pkg, i);
 		if (le16toh(d->kind) != VMIG_DISK_CANCELLED)
 			continue;
-		s = slot_of(d, sectors);
+		if (le16toh(d->op) == VMIG_DISK_OP_FLUSH && !d->len) {
+			++*flushes;
+			if (statuses && statuses[i] < 0 && !*flush_err)
+				*flush_err = statuses[i];
+			continue;
+		}
+		s = slot_of(d);
 		if (!s)
 			return -1;
 		k = s - hdr->slots;
-		sectors[k] += s->op == SLOT_FLUSH ? 1 : le32toh(d->len) / 512;
+		sectors[k] += le32toh(d->len) / 512;
 		if (statuses && statuses[i] < 0 && !worst[k])
 			worst[k] = statuses[i];
 	}
@@ -457,7 +469,9 @@ int disk_handoff(struct disk_handoff *h, void **pkg, unsigned int late_io)
 	__u64 t0 = now_ns(CLOCK_MONOTONIC), sectors[DISK_MAX_DEPTH];
 	struct vmig_disk_handoff ho;
 	struct timespec deadline;
-	unsigned int i, open, idle;
+	unsigned int i, open, idle, busy_flushes;
+	int flush_err = 0;
+	__u32 flushes;
 	long len;
 	int nr, ret;
 
@@ -469,32 +483,40 @@ int disk_handoff(struct disk_handoff *h, void **pkg, unsigned int late_io)
 		disk_resume();
 		return ret;
 	}
-	/* A test of the fence: requests that come after it. */
-	pthread_mutex_lock(&disk.lock);
-	disk.late = late_io;
-	pthread_cond_broadcast(&disk.cond);
-	pthread_mutex_unlock(&disk.lock);
 	len = vmig_disk_export(disk.devfd, disk.major, disk.minor, pkg);
 	nr = len < 0 ? (int)len : vmig_disk_pkg_verify(*pkg, len);
-	ret = nr < 0 ? nr : cancelled_sectors(*pkg, nr, NULL, sectors, NULL) ? -EPROTO : 0;
 	clock_gettime(CLOCK_REALTIME, &deadline);
 	deadline.tv_sec += SETTLE_MS / 1000;
 	pthread_mutex_lock(&disk.lock);
-	/* The IO the filter waited for is done: its workers come back. */
+	ret = nr < 0 ? nr : cancelled_sectors(*pkg, nr, NULL, sectors, NULL,
+					      &flushes, &flush_err) ?
+	      -EPROTO : 0;
+	/* A test of the fence: requests that come after it. */
+	disk.late = ret ? 0 : late_io;
+	pthread_cond_broadcast(&disk.cond);
+	/*
+	 * The IO the filter waited for is done: its workers come back. A
+	 * request with a part in the package waits for COMPLETE or RELEASE:
+	 * it is settled. Flushes are alike: as many flushes of the guest are
+	 * held as the package has.
+	 */
 	while (!ret) {
-		for (i = 0, open = 0, idle = 0; i < disk.depth; i++) {
+		open = 0;
+		idle = 0;
+		busy_flushes = 0;
+		for (i = 0; i < disk.depth; i++) {
 			struct slot *s = &hdr->slots[i];
 
-			/* Waiting for the rest of a request in the package
-			 * is waiting forever: the target does that part.
-			 */
-			open += s->op != SLOT_FREE && !sectors[i] &&
-				disk.state[i] != W_FENCED;
+			if (s->op == SLOT_FLUSH)
+				busy_flushes += disk.state[i] == W_BUSY;
+			else
+				open += s->op != SLOT_FREE && !sectors[i] &&
+					disk.state[i] != W_FENCED;
 			idle += s->op == SLOT_FREE;
 		}
 		if (!idle)
 			disk.late = 0;
-		open += disk.late;
+		open += disk.late + (busy_flushes > flushes);
 		if (!open)
 			break;
 		if (pthread_cond_timedwait(&disk.cond, &disk.lock, &deadline))
@@ -508,6 +530,7 @@ int disk_handoff(struct disk_handoff *h, void **pkg, unsigned int late_io)
 			h->unsent++;
 		}
 	}
+	h->cancelled += ret ? 0 : flushes;
 	disk.late = 0;
 	pthread_mutex_unlock(&disk.lock);
 	if (ret) {
@@ -539,7 +562,8 @@ int disk_complete(void)
 				disk.minor);
 
 	/* The held requests end with EREMOTEIO: their workers return. */
-	disk_quit(false);
+	if (!ret)
+		disk_quit(false);
 	return ret;
 }
 
@@ -552,18 +576,21 @@ int disk_complete(void)
 int disk_import(const void *pkg, size_t len, struct disk_import *r)
 {
 	__u64 t0 = now_ns(CLOCK_MONOTONIC), sectors[DISK_MAX_DEPTH];
-	int worst[DISK_MAX_DEPTH] = {};
+	int worst[DISK_MAX_DEPTH] = {}, flush_err = 0;
 	struct vmig_disk_import imp;
+	__u32 flushes;
 	__s32 *statuses;
 	unsigned int i;
 	int nr, ret;
 
 	memset(r, 0, sizeof(*r));
-	if (hdr->disk_blocks != disk.nr_blocks)
-		return -EINVAL;
 	nr = vmig_disk_pkg_verify(pkg, len);
 	if (nr < 0)
 		return nr;
+	/* Every cancelled request must be one of the guest's, first. */
+	if (cancelled_sectors(pkg, nr, NULL, sectors, NULL, &flushes,
+			      &flush_err))
+		return -EPROTO;
 	statuses = calloc(nr + 1, sizeof(*statuses));
 	if (!statuses)
 		return -ENOMEM;
@@ -571,11 +598,18 @@ int disk_import(const void *pkg, size_t len, struct disk_import *r)
 	ret = vmig_disk_import(disk.devfd, disk.major, disk.minor, pkg, len,
 			       VMIG_DISK_IMPORT_WAIT, nr ? statuses : NULL, nr,
 			       &imp);
-	if (!ret && cancelled_sectors(pkg, nr, statuses, sectors, worst))
-		ret = -EPROTO;
+	if (!ret)
+		cancelled_sectors(pkg, nr, statuses, sectors, worst, &flushes,
+				  &flush_err);
 	for (i = 0; !ret && i < DISK_MAX_DEPTH; i++) {
 		struct slot *s = &hdr->slots[i];
 
+		/* The held flushes are the slots' flushes not fenced. */
+		if (s->op == SLOT_FLUSH && !s->unsent && flushes) {
+			flushes--;
+			sectors[i] = 1;
+			worst[i] = flush_err;
+		}
 		if (s->op == SLOT_FREE)
 			continue;
 		if (!sectors[i]) {
@@ -603,9 +637,42 @@ int disk_import(const void *pkg, size_t len, struct disk_import *r)
 			finish(s, NULL);
 		}
 	}
+	r->lost += ret ? 0 : flushes;
 	free(statuses);
 	r->ms = (now_ns(CLOCK_MONOTONIC) - t0) / 1000000;
 	return ret;
+}
+
+/* The guest's request slots, from the migrated memory, make sense. */
+int disk_check_slots(unsigned int depth)
+{
+	unsigned int i;
+
+	if (hdr->disk_blocks != disk.nr_blocks || !depth ||
+	    depth > DISK_MAX_DEPTH)
+		return -EINVAL;
+	for (i = 0; i < DISK_MAX_DEPTH; i++) {
+		const struct slot *s = &hdr->slots[i];
+
+		switch (s->op) {
+		case SLOT_FREE:
+			break;
+		case SLOT_FLUSH:
+			if (s->nr_blocks || s->block || i >= depth)
+				return -EINVAL;
+			break;
+		case SLOT_READ:
+		case SLOT_WRITE:
+			if (!s->nr_blocks || s->nr_blocks > DISK_MAX_BLOCKS ||
+			    s->block > disk.nr_blocks - s->nr_blocks ||
+			    i >= depth)
+				return -EINVAL;
+			break;
+		default:
+			return -EINVAL;
+		}
+	}
+	return 0;
 }
 
 /*
@@ -623,7 +690,22 @@ __u64 disk_unanswered(void)
 	return n;
 }
 
-/* Check every block against the journal: the blocks that differ. */
+/* A write of the guest's in a slot covers block @b: not known yet. */
+static bool pending_write(__u64 b)
+{
+	unsigned int i;
+
+	for (i = 0; i < DISK_MAX_DEPTH; i++)
+		if (hdr->slots[i].op == SLOT_WRITE &&
+		    overlaps(&hdr->slots[i], b, 1))
+			return true;
+	return false;
+}
+
+/*
+ * Check every block against the journal: the blocks that differ. A block
+ * of a pending write may hold either generation: it is skipped.
+ */
 __u64 disk_verify(void)
 {
 	size_t chunk = 256 * BLOCK;
@@ -642,6 +724,8 @@ __u64 disk_verify(void)
 			continue;
 		}
 		for (k = 0; k < n; k++) {
+			if (pending_write(b + k))
+				continue;
 			block_content(want, b + k, disk.journal[b + k]);
 			bad += !!memcmp(want, buf + k * BLOCK, BLOCK);
 		}

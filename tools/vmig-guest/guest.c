@@ -267,9 +267,11 @@ static void progress(const struct vmig_mig_status *st)
 static void guest_run(pthread_t *t)
 {
 	atomic_store(&paused, false);
-	pthread_create(t, NULL, vcpu, NULL);
-	if (disk_present())
-		disk_start(cpu.disk_depth, cpu.disk_rate);
+	if (pthread_create(t, NULL, vcpu, NULL) ||
+	    (disk_present() && disk_start(cpu.disk_depth, cpu.disk_rate))) {
+		fprintf(stderr, "vmig-guest: cannot start the guest's threads\n");
+		exit(1);
+	}
 }
 
 /* The VMM pauses the vCPU; the disk's requests in flight go on. */
@@ -526,8 +528,10 @@ static int run_source(const char *name, const char *target, int streams,
 			switched = !ret;
 			gave_up = cancel_at == HANDOFF ||
 				  cancel_at == SWITCHOVER;
-			if (ret || cancel_at == SWITCHOVER)
-				vmig_mig_cancel(vmfd);
+			if ((ret || cancel_at == SWITCHOVER) &&
+			    vmig_mig_cancel(vmfd) == -EBUSY)
+				/* END is out: the target decides now. */
+				printf("cancel refused: the switchover's end is out\n");
 		}
 		poll(&p, 1, 200);
 	}
@@ -538,10 +542,12 @@ static int run_source(const char *name, const char *target, int streams,
 	vmig_vm_stats(vmfd, &vs);
 	if (st.state == VMIG_MIG_STATE_DONE) {
 		/* The target runs the guest: its held IO ends here. */
-		if (r.handed_off)
-			disk_complete();
+		ret = r.handed_off ? disk_complete() : 0;
+		if (ret)
+			fprintf(stderr, "vmig-guest: completing the disk: %s\n",
+				strerror(-ret));
 		summary(name, &st, &vs, &r);
-		return 0;
+		return ret ? 1 : 0;
 	}
 	summary(name, &st, &vs, &r);
 	fprintf(stderr, "vmig-guest: the migration %s: %s\n",
@@ -561,6 +567,29 @@ static int run_source(const char *name, const char *target, int streams,
 	ret = carry_on(vmfd, &t, st.state == VMIG_MIG_STATE_CANCELLED ?
 		       "cancelled" : "failed");
 	return gave_up && st.state == VMIG_MIG_STATE_CANCELLED ? ret : 1;
+}
+
+/*
+ * The state that came over the network (the device state and the guest's
+ * memory) makes sense: the target runs on it. Lays the memory out.
+ */
+static int check_state(void)
+{
+	hdr = (struct header *)mem;
+	if (hdr->magic != GUEST_MAGIC || hdr->nr_pages != opt.nr_pages ||
+	    hdr->table_pages != (opt.nr_pages * 4 + PAGE - 1) / PAGE ||
+	    hdr->disk_journal_pages != disk_journal_pages() ||
+	    cpu.pattern > HOT || cpu.content > NOISE)
+		return -EINVAL;
+	layout();
+	if (first_data + 16 > opt.nr_pages || cpu.cursor < first_data ||
+	    cpu.cursor >= opt.nr_pages)
+		return -EINVAL;
+	if (disk_present()) {
+		disk_attach(disk_journal());
+		return disk_check_slots(cpu.disk_depth);
+	}
+	return 0;
 }
 
 /* Take the device state: the vCPU's, then the disk's package. */
@@ -721,9 +750,11 @@ static int run_target(const char *name, const char *addr, const char *port,
 		return 1;
 	}
 	opt.content = cpu.content;
-	layout();
+	if (check_state()) {
+		fprintf(stderr, "vmig-guest: the guest's state makes no sense\n");
+		return 1;
+	}
 	if (disk_present()) {
-		disk_attach(disk_journal());
 		ret = disk_import((char *)blob + sizeof(cpu), cpu.pkg_len, &imp);
 		if (ret) {
 			fprintf(stderr, "vmig-guest: disk import: %s\n",

@@ -84,7 +84,7 @@ __u64 disk_journal_pages(void);
 void disk_boot(__u32 *journal);
 void disk_attach(__u32 *journal);
 int disk_format(void);
-void disk_start(unsigned int depth, unsigned int rate);
+int disk_start(unsigned int depth, unsigned int rate);
 void disk_pause(void);
 void disk_resume(void);
 void disk_stop(void);
@@ -92,6 +92,7 @@ int disk_handoff(struct disk_handoff *h, void **pkg, unsigned int late_io);
 int disk_release(void);
 int disk_complete(void);
 int disk_import(const void *pkg, size_t len, struct disk_import *r);
+int disk_check_slots(unsigned int depth);
 __u64 disk_verify(void);
 __u64 disk_unanswered(void);
 

@@ -664,7 +664,9 @@ struct vmig_mig_get_blob {
  *
  * Ends the session, see "Migration sessions"; the call returns once its
  * threads have stopped. Errors: ENOENT when no session runs (none was
- * started, or it ended already).
+ * started, or it ended already); EBUSY on a source that has sent the END
+ * of its switchover: the target may have taken the VM already, so the
+ * session ends as the target's acknowledgment says (done, or failed).
  */
 struct vmig_mig_cancel {
 	__u32 size;
