@@ -59,6 +59,9 @@ check:
 check-full:
 	tools/testing/check.sh --full
 
+check-twovm:
+	tools/testing/check.sh --twovm
+
 demo:
 	tools/testing/demo.sh $(ARGS)
 
@@ -75,4 +78,4 @@ clean:
 	rm -f Module.symvers modules.order drivers/vmig/modules.order
 
 .PHONY: all deps kernel modules modules_install clean-modules tools \
-	selftests check check-full demo bench headers-check clean
+	selftests check check-full check-twovm demo bench headers-check clean

@@ -103,7 +103,7 @@ disk_here='disk against the journal at the source: 0 of 2048 blocks differ; read
 
 # Rates are low: the debug kernel under TCG moves a few MiB a second.
 migrate load 7201 0 --rate 100 --pattern hot --streams 2 --downtime-ms 2000 \
-	--disk-rate 400
+	--disk-rate 1000
 nc=$(cancelled load)
 [ $src -eq 0 ] && [ $dst -eq 0 ] && grep -q "verdict: intact" "$work/load.dst" &&
 	[ "${nc:-0}" -gt 0 ] && [ "$(redone load)" = "$nc" ]
@@ -112,7 +112,7 @@ result $? "a guest under load, with disk IO, migrates intact by its journals (${
 # Two requests submitted after the fence (as by a VMM that failed to stop
 # its queue) fail there with EBADE, never reach the disk, and are
 # submitted on the target.
-migrate late 7210 9 --rate 100 --downtime-ms 2000 --disk-rate 400 --late-io 2
+migrate late 7210 9 --rate 100 --downtime-ms 2000 --disk-rate 1000 --late-io 2
 nl=$(sed -n 's/^disk: handed off.* \([0-9]*\) not yet sent.*/\1/p' "$work/late.src")
 [ $src -eq 0 ] && [ $dst -eq 0 ] && grep -q "verdict: intact" "$work/late.dst" &&
 	[ "${nl:-0}" -gt 0 ] &&
@@ -179,7 +179,7 @@ migrate cpre 7205 4 --rate 100 --max-bandwidth 2000000 --cancel-at precopy
 cancelled_ok cpre
 result $? "cancelled in pre-copy, the guest goes on intact on the source"
 
-migrate cho 7206 5 --rate 100 --downtime-ms 2000 --disk-rate 400 \
+migrate cho 7206 5 --rate 100 --downtime-ms 2000 --disk-rate 1000 \
 	--cancel-at handoff
 nc=$(cancelled cho)
 cancelled_ok cho && [ "${nc:-0}" -gt 0 ]

@@ -7,15 +7,17 @@
 # non-zero exit status when anything failed.
 #
 # make check-full (check.sh --full): the same, then the two-VM topology
-# (tools/testing/vm/twovm.sh), in the same tally.
+# (tools/testing/vm/twovm.sh), in the same tally. make check-twovm
+# (check.sh --twovm): the builds and the two-VM topology only.
 set -uo pipefail
 
-full=
+full= twovm_only=
 case ${1:-} in
 --full) full=y ;;
+--twovm) full=y twovm_only=y ;;
 "") ;;
 *)
-	echo "usage: $0 [--full]" >&2
+	echo "usage: $0 [--full|--twovm]" >&2
 	exit 2
 	;;
 esac
@@ -69,26 +71,34 @@ echo "test kernel: $kbuild"
 
 c_files=$(cd "$top" && git ls-files -co --exclude-standard '*.c' '*.h')
 
-# Warnings are errors, W=1 included; then sparse over every file.
-step build/modules make -C "$top" KDIR="$kbuild" W=1 VMIG_WERROR=y modules
-# C=2 runs sparse over every file, built or not; sparse itself exits 0.
-step lint/sparse bash -c "make -C '$top' KDIR='$kbuild' C=2 modules 2>&1 |
-	tee /dev/stderr | grep -E '(warning|error):' && exit 1 || exit 0"
-step lint/checkpatch bash -c "cd '$top' && '$ksrc/scripts/checkpatch.pl' \
-	--no-tree --strict --terse --show-types --quiet -f $(echo $c_files)"
-step lint/kernel-doc bash -c "cd '$top' && '$ksrc/scripts/kernel-doc' \
-	-Wall -none include/uapi/linux/*.h drivers/vmig/*.[ch] 2>&1 |
-	tee /dev/stderr | grep -q . && exit 1 || exit 0"
-step build/tools make -C "$top" tools
-step build/selftests make -C "$top" KDIR="$kbuild" selftests
-step build/distro-headers make -C "$top" headers-check
+if [ -n "$twovm_only" ]; then
+	step build/modules make -C "$top" KDIR="$kbuild" modules
+	step build/tools make -C "$top" tools
+	step build/selftests make -C "$top" KDIR="$kbuild" selftests
+fi
 
-echo "== vm (debug kernel, TCG unless VMIG_ACCEL=kvm)"
-plan=$out/plan
-cat "$top"/selftests/vmig/plan >"$plan"
-"$vm/run.sh" "$kbuild" "$build" "$plan" "$out/vm"
-"$vm/collect.py" --outdir "$out/vm" --tally "$tally" \
-	--kunit-py "$ksrc/tools/testing/kunit/kunit.py"
+if [ -z "$twovm_only" ]; then
+	# Warnings are errors, W=1 included; then sparse over every file.
+	step build/modules make -C "$top" KDIR="$kbuild" W=1 VMIG_WERROR=y modules
+	# C=2 runs sparse over every file, built or not; sparse itself exits 0.
+	step lint/sparse bash -c "make -C '$top' KDIR='$kbuild' C=2 modules 2>&1 |
+		tee /dev/stderr | grep -E '(warning|error):' && exit 1 || exit 0"
+	step lint/checkpatch bash -c "cd '$top' && '$ksrc/scripts/checkpatch.pl' \
+		--no-tree --strict --terse --show-types --quiet -f $(echo $c_files)"
+	step lint/kernel-doc bash -c "cd '$top' && '$ksrc/scripts/kernel-doc' \
+		-Wall -none include/uapi/linux/*.h drivers/vmig/*.[ch] 2>&1 |
+		tee /dev/stderr | grep -q . && exit 1 || exit 0"
+	step build/tools make -C "$top" tools
+	step build/selftests make -C "$top" KDIR="$kbuild" selftests
+	step build/distro-headers make -C "$top" headers-check
+
+	echo "== vm (debug kernel, TCG unless VMIG_ACCEL=kvm)"
+	plan=$out/plan
+	cat "$top"/selftests/vmig/plan >"$plan"
+	"$vm/run.sh" "$kbuild" "$build" "$plan" "$out/vm"
+	"$vm/collect.py" --outdir "$out/vm" --tally "$tally" \
+		--kunit-py "$ksrc/tools/testing/kunit/kunit.py"
+fi
 
 if [ -n "$full" ]; then
 	echo "== twovm (two VMs as two hosts, three pairs of boots)"

@@ -166,14 +166,15 @@ static int boot(void)
 		fprintf(stderr, "vmig-guest: the memory is too small\n");
 		return -1;
 	}
-	for (i = first_data; i < opt.nr_pages; i++)
-		page_content(mem + i * PAGE, i, 0);
+	/* The content depends on the registers: set them first. */
 	cpu = (struct cpu) {
 		.magic = GUEST_MAGIC, .rng = 0x2545f4914f6cdd1dULL,
 		.cursor = first_data, .pattern = opt.pattern,
 		.content = opt.content, .rate = opt.rate,
 		.disk_depth = opt.disk_depth, .disk_rate = opt.disk_rate,
 	};
+	for (i = first_data; i < opt.nr_pages; i++)
+		page_content(mem + i * PAGE, i, 0);
 	return disk_present() ? disk_format() : 0;
 }
 
@@ -653,7 +654,7 @@ static int receive(const char *name, int vmfd, int lfd,
 }
 
 static void target_report(const char *name, const struct vmig_mig_status *st,
-			  const struct disk_import *imp, __u64 gap_ms,
+			  const struct disk_import *imp, __s64 gap_ms,
 			  const __u64 bad[2], const __u64 dbad[2],
 			  __u64 resumed_at, unsigned int run_ms)
 {
@@ -673,16 +674,16 @@ static void target_report(const char *name, const struct vmig_mig_status *st,
 		       imp->failed, imp->lost, (unsigned long long)imp->ms);
 		printf("\"io_unanswered\":%llu,",
 		       (unsigned long long)disk_unanswered());
-		printf("\"heartbeat_gap_ms\":%llu,\"downtime_ms\":%llu,\"steps\":%llu}\n",
-		       (unsigned long long)gap_ms,
+		printf("\"heartbeat_gap_ms\":%lld,\"downtime_ms\":%llu,\"steps\":%llu}\n",
+		       (long long)gap_ms,
 		       (unsigned long long)st->downtime_ms,
 		       (unsigned long long)cpu.steps);
 		return;
 	}
 	printf("VM %s resumed on the target after step %llu\n", name,
 	       (unsigned long long)resumed_at);
-	printf("  heartbeat gap seen by the guest: %llu ms",
-	       (unsigned long long)gap_ms);
+	printf("  heartbeat gap seen by the guest: %lld ms",
+	       (long long)gap_ms);
 	printf(" (vmig downtime %llu ms on this side)\n",
 	       (unsigned long long)st->downtime_ms);
 	if (disk_present()) {
@@ -715,7 +716,8 @@ static int run_target(const char *name, const char *addr, const char *port,
 		      unsigned int run_ms, bool migctl)
 {
 	struct vmig_mig_start in = { .flags = VMIG_MIG_INCOMING };
-	__u64 bad[2], dbad[2] = {}, resume_ns, gap_ms, resumed_at;
+	__u64 bad[2], dbad[2] = {}, resume_ns, resumed_at;
+	__s64 gap_ms;
 	int dev = vmig_open_dev(), vmfd, lfd, fd, ret;
 	struct disk_import imp = {};
 	struct vmig_mig_status st;
@@ -765,7 +767,8 @@ static int run_target(const char *name, const char *addr, const char *port,
 	free(blob);
 	/* Ready to resume: the guest's gap ends here (checking is ours). */
 	resume_ns = now_ns(CLOCK_REALTIME);
-	gap_ms = (resume_ns - hdr->heartbeat_ns) / 1000000;
+	/* Across hosts, their clocks' offset is in it too (signed). */
+	gap_ms = ((__s64)resume_ns - (__s64)hdr->heartbeat_ns) / 1000000;
 	resumed_at = hdr->steps;
 	bad[0] = verify();
 	if (disk_present())
