@@ -123,6 +123,9 @@ struct vmig_stream {
  * @barrier_final: target: the streams at the barrier saw a final round
  * @wq: threads wait here for rounds, the barrier and the end
  * @bits: source: the pages of the round; whole regions
+ * @carry: source: the pages of a round cut short by the switchover, for
+ *	the final round
+ * @carried: source: @carry holds pages
  * @next_chunk: source: the next chunk of @bits a sender takes
  * @crcs: the CRC32C of every page as last sent or received
  * @zero_crc: the CRC32C of a zero page
@@ -131,6 +134,7 @@ struct vmig_stream {
  * @blob_len: its length
  * @blob_got: target: bytes of the blob received
  * @switch_requested: source: VMIG_MIG_STATE_SWITCHOVER was called
+ * @end_sent: source: END is out (under @lock): too late to cancel
  * @start_ns: when the session started
  * @end_ns: when it began to end, 0 before
  * @switch_ns: when the switchover began, 0 before

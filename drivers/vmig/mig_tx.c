@@ -287,7 +287,7 @@ static void vmig_tx_carry(struct vmig_mig *mig)
 static bool vmig_tx_run_round(struct vmig_mig *mig, u32 round, bool final,
 			      u64 *prev_ns)
 {
-	u64 t0 = ktime_get_ns(), bytes0, t1;
+	u64 t0 = ktime_get_ns(), bytes0, t1, sent;
 	long n;
 
 	n = vmig_track_collect(mig->vm, mig->bits);
@@ -320,8 +320,13 @@ static bool vmig_tx_run_round(struct vmig_mig *mig, u32 round, bool final,
 				 vmig_mig_stopping(mig));
 	if (vmig_mig_stopping(mig))
 		return false;
-	/* Order the senders' work (mig->crcs) before what follows. */
+	/*
+	 * Order the senders' work (mig->crcs) before what follows; what the
+	 * round sent is no longer remaining.
+	 */
 	spin_lock(&mig->lock);
+	sent = atomic64_read(&mig->st.pages_sent) - mig->st.round_sent0;
+	mig->st.pages_remaining -= min(sent, mig->st.pages_remaining);
 	spin_unlock(&mig->lock);
 	if (!final)
 		vmig_tx_carry(mig);
