@@ -807,24 +807,45 @@ static void read_to_end(struct __test_metadata *_metadata, int fd,
 }
 
 /*
- * A 32-page VM of @dev migrating to a hand-fed target on a socket pair,
- * switched over and read up to END (its payload left in @buf); returns
- * the target's end of the pair.
+ * A 32-page VM migrating to a hand-fed target on a socket pair, switched
+ * over and read up to END (its payload left in @buf); @fd is the target's
+ * end of the pair.
  */
-static int source_to_end(struct __test_metadata *_metadata, int dev,
-			 struct vm *vm, struct vmig_mig_start *out,
-			 unsigned char *buf)
+FIXTURE(at_end) {
+	int dev, fd;
+	struct vm vm;
+	unsigned char buf[VMIG_WIRE_MAX_PAYLOAD];
+};
+
+FIXTURE_SETUP(at_end)
 {
+	struct vmig_mig_start out = { .compress = VMIG_COMPRESS_LZ4,
+				      .group_pages = 16 };
 	int sv[2];
 
-	ASSERT_EQ(0, vm_new(dev, vm, 32));
-	memset(vm->mem, 7, 32 * PAGE);
+	self->fd = -1;
+	self->vm.fd = -1;
+	self->dev = vmig_open_dev();
+	if (self->dev == -ENOENT)
+		SKIP(return, "vmig module not loaded");
+	ASSERT_EQ(0, vm_new(self->dev, &self->vm, 32));
+	memset(self->vm.mem, 7, 32 * PAGE);
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
-	ASSERT_EQ(0, vmig_mig_start(vm->fd, out, sv, 1));
+	ASSERT_EQ(0, vmig_mig_start(self->vm.fd, &out, sv, 1));
 	close(sv[0]);
-	ASSERT_EQ(0, vmig_mig_switchover(vm->fd, NULL, 0));
-	read_to_end(_metadata, sv[1], buf);
-	return sv[1];
+	self->fd = sv[1];
+	ASSERT_EQ(0, vmig_mig_switchover(self->vm.fd, NULL, 0));
+	read_to_end(_metadata, self->fd, self->buf);
+}
+
+FIXTURE_TEARDOWN(at_end)
+{
+	if (self->dev < 0)
+		return;
+	if (self->fd >= 0)
+		close(self->fd);
+	vm_del(self->dev, &self->vm);
+	close(self->dev);
 }
 
 /* The target's ACK with @digest. */
@@ -845,50 +866,29 @@ static void send_ack(struct __test_metadata *_metadata, int fd, __le32 digest)
  * Once END is out the target may be done: a cancel on the source is
  * refused (EBUSY), and the target's acknowledgment decides.
  */
-TEST(cancel_after_end_is_refused)
+TEST_F(at_end, cancel_is_refused)
 {
-	struct vmig_mig_start out = { .compress = VMIG_COMPRESS_NONE,
-				      .group_pages = 1 };
-	static unsigned char buf[VMIG_WIRE_MAX_PAYLOAD];
 	struct vmig_mig_status st;
-	int dev = vmig_open_dev(), fd;
-	struct vm vm;
 
-	if (dev == -ENOENT)
-		SKIP(return, "vmig module not loaded");
-	fd = source_to_end(_metadata, dev, &vm, &out, buf);
-	EXPECT_EQ(-EBUSY, vmig_mig_cancel(vm.fd));
-	ASSERT_EQ(0, vmig_mig_status(vm.fd, &st, 0));
+	EXPECT_EQ(-EBUSY, vmig_mig_cancel(self->vm.fd));
+	ASSERT_EQ(0, vmig_mig_status(self->vm.fd, &st, 0));
 	EXPECT_EQ(VMIG_MIG_STATE_SWITCHOVER, st.state);
-	send_ack(_metadata, fd, ((struct vmig_wire_end *)buf)->digest);
+	send_ack(_metadata, self->fd,
+		 ((struct vmig_wire_end *)self->buf)->digest);
 	ASSERT_EQ(VMIG_MIG_STATE_DONE,
-		  wait_state(vm.fd, VMIG_MIG_STATE_DONE, 30, &st));
-	close(fd);
-	vm_del(dev, &vm);
-	close(dev);
+		  wait_state(self->vm.fd, VMIG_MIG_STATE_DONE, 30, &st));
 }
 
 /* A source whose target answers with a wrong digest fails with EIO. */
-TEST(source_checks_the_ack)
+TEST_F(at_end, source_checks_the_ack)
 {
-	struct vmig_mig_start out = { .compress = VMIG_COMPRESS_LZ4,
-				      .group_pages = 16 };
-	static unsigned char buf[VMIG_WIRE_MAX_PAYLOAD];
 	struct vmig_mig_status st;
-	int dev = vmig_open_dev(), fd;
-	struct vm vm;
 
-	if (dev == -ENOENT)
-		SKIP(return, "vmig module not loaded");
-	fd = source_to_end(_metadata, dev, &vm, &out, buf);
-	/* Answer with a wrong digest. */
-	send_ack(_metadata, fd, ((struct vmig_wire_end *)buf)->digest ^ 1);
+	send_ack(_metadata, self->fd,
+		 ((struct vmig_wire_end *)self->buf)->digest ^ 1);
 	ASSERT_EQ(VMIG_MIG_STATE_FAILED,
-		  wait_state(vm.fd, VMIG_MIG_STATE_FAILED, 30, &st));
+		  wait_state(self->vm.fd, VMIG_MIG_STATE_FAILED, 30, &st));
 	EXPECT_EQ(EIO, st.error);
-	close(fd);
-	vm_del(dev, &vm);
-	close(dev);
 }
 
 /* Every input the migration ioctls reject. */
