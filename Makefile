@@ -12,6 +12,9 @@
 #   make headers-check   build the modules against Debian's 6.12 headers
 #   make KDIR=/lib/modules/$(uname -r)/build modules
 #                        build against another kernel
+#   make VMIG_DEBUG=y modules
+#                        with the test hooks (CONFIG_VMIG_DEBUG); make check
+#                        builds so
 #
 # Without KDIR the modules build against the project's own debug test kernel,
 # which tools/testing/vm/kernel.sh builds once and caches in ~/.cache/vmig.
@@ -32,10 +35,14 @@ deps:
 kernel: deps
 	$(VM)/kernel.sh build debug
 
+# The folders of the modules; each holds its Kbuild.
+MODULE_DIRS := drivers/vmig drivers/md/dm-vmig
+
 modules:
-	$(MAKE) -C $(kdir) M=$(CURDIR) VMIG_WERROR=$(VMIG_WERROR) modules
+	$(MAKE) -C $(kdir) M=$(CURDIR) VMIG_WERROR=$(VMIG_WERROR) \
+		CONFIG_VMIG_DEBUG=$(VMIG_DEBUG) modules
 	mkdir -p $(BUILD)/modules
-	cp drivers/vmig/*.ko $(BUILD)/modules/
+	cp $(addsuffix /*.ko,$(MODULE_DIRS)) $(BUILD)/modules/
 
 modules_install:
 	$(MAKE) -C $(kdir) M=$(CURDIR) modules_install
@@ -75,7 +82,7 @@ clean:
 	rm -rf $(BUILD)
 	find drivers \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o \
 		-name '*.mod.c' -o -name '.*.cmd' -o -name '*.a' \) -delete
-	rm -f Module.symvers modules.order drivers/vmig/modules.order
+	rm -f Module.symvers modules.order $(addsuffix /modules.order,$(MODULE_DIRS))
 
 .PHONY: all deps kernel modules modules_install clean-modules tools \
 	selftests check check-full check-twovm demo bench headers-check clean

@@ -3,7 +3,6 @@
  * /dev/vmig: the misc device, and its ioctls that are not about one VM.
  */
 #include "vmig.h"
-#include "disk.h"
 
 #include <kunit/visibility.h>
 #include <linux/fs.h>
@@ -42,14 +41,13 @@ VISIBLE_IF_KUNIT const struct vmig_ioctl_table vmig_dev_ioctls = {
 	.ops = vmig_dev_ops,
 	.nr_ops = ARRAY_SIZE(vmig_dev_ops),
 	.base = VMIG_CMD_BASE,
+	.type = VMIG_TYPE,
 };
 EXPORT_SYMBOL_IF_KUNIT(vmig_dev_ioctls);
 
 VISIBLE_IF_KUNIT long vmig_dev_ioctl(struct file *filp, unsigned int cmd,
 				     unsigned long arg)
 {
-	if (_IOC_TYPE(cmd) == VMIG_TYPE && _IOC_NR(cmd) >= VMIG_DISK_CMD_BASE)
-		return vmig_disk_ioctl(cmd, arg);
 	return vmig_ioctl_dispatch(&vmig_dev_ioctls, NULL, cmd, arg);
 }
 EXPORT_SYMBOL_IF_KUNIT(vmig_dev_ioctl);

@@ -36,14 +36,29 @@
 /* Untracked faults map 2 MiB at a time. */
 #define VMIG_UNTRACKED_SHIFT 9
 
+#ifdef CONFIG_VMIG_DEBUG
 /*
  * A test hook: hold single-page write faults this long after marking the
  * page, folio locked, so that a test can run a harvest inside the window
- * (selftests/vmig/mem_test.c, mkwrite_window). Zero in normal use.
+ * (selftests/vmig/mem_test.c, mkwrite_window). Zero in normal use; only in
+ * builds with CONFIG_VMIG_DEBUG.
  */
 static unsigned int test_mkwrite_delay_ms;
 module_param(test_mkwrite_delay_ms, uint, 0600);
 MODULE_PARM_DESC(test_mkwrite_delay_ms, "Test hook: delay single-page write faults (ms)");
+
+static void vmig_mem_test_delay(void)
+{
+	unsigned int ms = READ_ONCE(test_mkwrite_delay_ms);
+
+	if (unlikely(ms))
+		msleep(ms);
+}
+#else
+static inline void vmig_mem_test_delay(void)
+{
+}
+#endif
 
 int vmig_mem_init(struct vmig_vm *vm)
 {
@@ -272,8 +287,7 @@ static vm_fault_t vmig_mem_page_mkwrite(struct vm_fault *vmf)
 	if (!test_and_set_bit(vmf->pgoff, track->dirty))
 		this_cpu_inc(vm->stats->groups_dirtied);
 	rcu_read_unlock();
-	if (unlikely(READ_ONCE(test_mkwrite_delay_ms)))
-		msleep(READ_ONCE(test_mkwrite_delay_ms));
+	vmig_mem_test_delay();
 	return VM_FAULT_LOCKED;
 }
 
@@ -321,4 +335,20 @@ int vmig_mem_mmap(struct file *file, struct vm_area_struct *vma)
 		     VM_DONTCOPY);
 	vma->vm_ops = &vmig_mem_vm_ops;
 	return 0;
+}
+
+/* Forget what a session wrote: the memory reads as zero again. */
+void vmig_mem_discard(struct vmig_vm *vm)
+{
+	unsigned long i;
+
+	for (i = 0; i < vm->nr_pages; i++) {
+		/* Pairs with cmpxchg_release() in vmig_mem_page(). */
+		struct page *page = smp_load_acquire(&vm->pages[i]);
+
+		if (page)
+			clear_highpage(page);
+		if (!(i % 1024))
+			cond_resched();
+	}
 }

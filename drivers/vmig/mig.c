@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Migration sessions: their life cycle and their ioctls. See "Migration
- * sessions" in include/uapi/linux/vmig.h for what userspace sees.
+ * Migration sessions: their life cycle and their ioctls, the top of the
+ * session's files (it starts the threads of mig_tx.c and mig_rx.c, which
+ * report to session.c). See "Migration sessions" in
+ * include/uapi/linux/vmig.h for what userspace sees.
  *
  * A session belongs to its VM (vm->mig, under vm->mig_lock) and keeps its
  * status after it ends, until the next one starts or the VM is released.
@@ -13,7 +15,6 @@
  */
 #include "mig.h"
 
-#include <linux/crc32c.h>
 #include <linux/highmem.h>
 #include <linux/kthread.h>
 #include <linux/lz4.h>
@@ -25,134 +26,6 @@
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
-
-static bool vmig_mig_final(u32 state)
-{
-	return state >= VMIG_MIG_STATE_DONE;
-}
-
-bool vmig_mig_stopping(struct vmig_mig *mig)
-{
-	return READ_ONCE(mig->stopping);
-}
-
-/* Under mig->lock: enter @state. */
-static void __vmig_mig_set_state(struct vmig_mig *mig, u32 state)
-{
-	lockdep_assert_held(&mig->lock);
-	mig->state = state;
-	mig->events++;
-}
-
-/* Tell the threads and poll() that something changed. */
-static void vmig_mig_notify(struct vmig_mig *mig)
-{
-	wake_up_all(&mig->wq);
-	wake_up_interruptible_poll(&mig->vm->mig_poll, EPOLLIN | EPOLLRDNORM);
-}
-
-/*
- * Move from a state in @from (a mask of BIT(state)) to @state, which is not
- * a final one; false when the session is in another state, or ending.
- */
-bool vmig_mig_move(struct vmig_mig *mig, u32 from, u32 state)
-{
-	bool changed = false;
-
-	spin_lock(&mig->lock);
-	if (!mig->stopping && (BIT(mig->state) & from) &&
-	    mig->state != state) {
-		__vmig_mig_set_state(mig, state);
-		changed = true;
-	}
-	spin_unlock(&mig->lock);
-	if (changed)
-		vmig_mig_notify(mig);
-	return changed;
-}
-
-/*
- * End the session in the final @state, with @error (negative, or 0),
- * unless it is ending already. The threads stop; the reaper tears the
- * session down, and only then makes @state visible: whoever sees a session
- * ended sees its tracking stopped, or its memory discarded. A @cancel
- * comes too late once the source sent END: the target may be done.
- */
-static bool vmig_mig_end(struct vmig_mig *mig, u32 state, int error,
-			 bool cancel)
-{
-	unsigned int i;
-
-	spin_lock(&mig->lock);
-	if (mig->stopping || (cancel && mig->end_sent)) {
-		spin_unlock(&mig->lock);
-		return false;
-	}
-	mig->stopping = true;
-	mig->end_state = state;
-	mig->end_error = -error;
-	mig->end_ns = ktime_get_ns();
-	spin_unlock(&mig->lock);
-	wake_up_all(&mig->wq);
-	/* Wake threads asleep on a socket. */
-	for (i = 0; i < VMIG_MIG_MAX_STREAMS; i++)
-		vmig_sock_shutdown(&mig->streams[i]);
-	schedule_work(&mig->reap);
-	return true;
-}
-
-/*
- * End the session with @error (negative), unless it is ending already;
- * @why says what went wrong, for the kernel log.
- */
-void vmig_mig_fail(struct vmig_mig *mig, int error, const char *why)
-{
-	if (vmig_mig_end(mig, VMIG_MIG_STATE_FAILED, error, false))
-		pr_info("VM %.*s: %s migration failed: %s (%pe)\n",
-			VMIG_NAME_MAX, mig->vm->name,
-			mig->incoming ? "incoming" : "outgoing", why,
-			ERR_PTR(error));
-}
-
-/* The session succeeded. */
-void vmig_mig_done(struct vmig_mig *mig)
-{
-	vmig_mig_end(mig, VMIG_MIG_STATE_DONE, 0, false);
-}
-
-/*
- * The switchover digest: CRC32C over the CRC32C of every page, as last
- * sent or received, or with @verify as the memory holds it now.
- */
-u32 vmig_mig_digest(struct vmig_mig *mig, bool verify)
-{
-	struct vmig_vm *vm = mig->vm;
-	unsigned long i;
-	u32 digest = ~0U;
-
-	for (i = 0; i < vm->nr_pages; i++) {
-		u32 crc = mig->crcs[i];
-		__le32 le;
-
-		if (verify) {
-			/* Pairs with cmpxchg_release() in vmig_mem_page(). */
-			struct page *page = smp_load_acquire(&vm->pages[i]);
-
-			crc = mig->zero_crc;
-			if (page) {
-				void *p = kmap_local_page(page);
-
-				crc = vmig_wire_page_crc(p);
-				kunmap_local(p);
-			}
-		}
-		le = cpu_to_le32(crc);
-		digest = crc32c(digest, &le, sizeof(le));
-		if (!(i % 1024))
-			cond_resched();
-	}
-	return digest;
-}
 
 /* Drop a stream's socket and buffers; its thread is gone. */
 static void vmig_stream_uninit(struct vmig_stream *s)
@@ -178,9 +51,9 @@ static void vmig_mig_teardown(struct vmig_mig *mig)
 	spin_lock(&mig->lock);
 	mig->stopping = true;
 	spin_unlock(&mig->lock);
-	if (mig->coord)
-		kthread_stop_put(mig->coord);
-	mig->coord = NULL;
+	if (mig->src.coord)
+		kthread_stop_put(mig->src.coord);
+	mig->src.coord = NULL;
 	for (i = 0; i < VMIG_MIG_MAX_STREAMS; i++) {
 		struct vmig_stream *s = &mig->streams[i];
 
@@ -192,11 +65,11 @@ static void vmig_mig_teardown(struct vmig_mig *mig)
 	if (!mig->incoming)
 		vmig_track_end(mig->vm, true);
 	else if (mig->started && mig->end_state != VMIG_MIG_STATE_DONE)
-		vmig_rx_discard(mig->vm);
-	kvfree(mig->bits);
-	mig->bits = NULL;
-	kvfree(mig->carry);
-	mig->carry = NULL;
+		vmig_mem_discard(mig->vm);
+	kvfree(mig->src.bits);
+	mig->src.bits = NULL;
+	kvfree(mig->src.carry);
+	mig->src.carry = NULL;
 	kvfree(mig->crcs);
 	mig->crcs = NULL;
 	if (!mig->incoming || mig->end_state != VMIG_MIG_STATE_DONE) {
@@ -216,7 +89,7 @@ static void vmig_mig_reap(struct work_struct *work)
 	vmig_mig_teardown(mig);
 	spin_lock(&mig->lock);
 	mig->error = mig->end_error;
-	__vmig_mig_set_state(mig, mig->end_state);
+	vmig_mig_set_state(mig, mig->end_state);
 	spin_unlock(&mig->lock);
 	vmig_mig_notify(mig);
 }
@@ -403,7 +276,7 @@ static struct vmig_mig *vmig_mig_alloc(struct vmig_vm *vm,
 	if (!mig->params.max_rounds)
 		mig->params.max_rounds = 30;
 	mig->session = get_random_u64();
-	mig->final_round = U32_MAX;
+	mig->dst.final_round = U32_MAX;
 	spin_lock_init(&mig->lock);
 	init_waitqueue_head(&mig->wq);
 	mutex_init(&mig->teardown_lock);
@@ -422,11 +295,11 @@ static struct vmig_mig *vmig_mig_alloc(struct vmig_vm *vm,
 		mig->crcs[i] = mig->zero_crc;
 	if (!mig->incoming) {
 		mig->nr_streams = cmd->nr_fds;
-		mig->bits = kvcalloc(vmig_track_bitmap_longs(vm), sizeof(long),
+		mig->src.bits = kvcalloc(vmig_track_bitmap_longs(vm), sizeof(long),
 				     GFP_KERNEL_ACCOUNT);
-		mig->carry = kvcalloc(vmig_track_bitmap_longs(vm), sizeof(long),
+		mig->src.carry = kvcalloc(vmig_track_bitmap_longs(vm), sizeof(long),
 				      GFP_KERNEL_ACCOUNT);
-		if (!mig->bits || !mig->carry)
+		if (!mig->src.bits || !mig->src.carry)
 			goto err;
 	}
 	return mig;
@@ -468,12 +341,12 @@ int vmig_mig_start(struct vmig_ucmd *ucmd)
 	}
 	if (mig->incoming) {
 		/* Whatever the memory held before, the source's is coming. */
-		vmig_rx_discard(vm);
+		vmig_mem_discard(vm);
 	} else {
 		ret = vmig_track_begin(vm, cmd->group_pages, true);
 		if (ret)
 			goto out_free;
-		ret = vmig_mig_thread(&mig->coord, vmig_tx_coord, mig, "mig",
+		ret = vmig_mig_thread(&mig->src.coord, vmig_tx_coord, mig, "mig",
 				      0);
 		if (ret) {
 			vmig_track_end(vm, true);
@@ -486,8 +359,8 @@ int vmig_mig_start(struct vmig_ucmd *ucmd)
 	mig->events = (old ? old->events : 0) + 1;
 	mig->started = true;
 	vm->mig = mig;
-	if (mig->coord)
-		wake_up_process(mig->coord);
+	if (mig->src.coord)
+		wake_up_process(mig->src.coord);
 	for (i = 0; i < mig->attached; i++)
 		wake_up_process(mig->streams[i].task);
 	mutex_unlock(&vm->mig_lock);
@@ -557,12 +430,12 @@ int vmig_mig_status(struct vmig_ucmd *ucmd)
 		cmd->info |= VMIG_MIG_INFO_VERIFY;
 	cmd->state = mig->state;
 	cmd->error = mig->error;
-	cmd->round = mig->incoming ? mig->rounds_done : mig->round;
+	cmd->round = mig->incoming ? mig->dst.rounds_done : mig->round;
 	cmd->nr_streams = mig->nr_streams;
 	cmd->streams_attached = mig->attached;
 	cmd->pages_total = vm->nr_pages;
 	cmd->pages_remaining = mig->st.pages_remaining;
-	if (!mig->incoming && mig->busy) {
+	if (!mig->incoming && mig->src.busy) {
 		/* A round is being sent: what of it is left. */
 		u64 done = atomic64_read(&mig->st.pages_sent) -
 			   mig->st.round_sent0;
@@ -627,9 +500,9 @@ int vmig_mig_switchover(struct vmig_ucmd *ucmd)
 		mig->blob = blob;
 		mig->blob_len = cmd->blob_len;
 		blob = NULL;
-		WRITE_ONCE(mig->switch_requested, true);
+		WRITE_ONCE(mig->src.switch_requested, true);
 		mig->switch_ns = ktime_get_ns();
-		__vmig_mig_set_state(mig, VMIG_MIG_STATE_SWITCHOVER);
+		vmig_mig_set_state(mig, VMIG_MIG_STATE_SWITCHOVER);
 		ret = 0;
 	}
 	spin_unlock(&mig->lock);
@@ -691,7 +564,7 @@ int vmig_mig_cancel(struct vmig_ucmd *ucmd)
 				VMIG_NAME_MAX, vm->name,
 				mig->incoming ? "incoming" : "outgoing");
 			ret = 0;
-		} else if (READ_ONCE(mig->end_sent) &&
+		} else if (READ_ONCE(mig->src.end_sent) &&
 			   !READ_ONCE(mig->stopping)) {
 			/* The outcome is the target's: let it come. */
 			ret = -EBUSY;

@@ -2,7 +2,7 @@
 /*
  * Migration sessions: the state shared by the session's files (mig.c, the
  * session and its ioctls; mig_tx.c, the source's threads; mig_rx.c, the
- * target's; mig_sock.c, the streams; mig_lz4.c, the compression choice).
+ * target's; mig_sock.c, the streams; mig_policy.c, the compression choice).
  */
 #ifndef _VMIG_MIG_H
 #define _VMIG_MIG_H
@@ -20,7 +20,7 @@ struct socket;
 struct task_struct;
 
 /**
- * struct vmig_lz4_choice - whether a stream compresses, see mig_lz4.c
+ * struct vmig_policy - whether a stream compresses, see mig_policy.c
  * @cost: CPU time per 64 KiB of guest data, in ns, raw ([0]) and
  *	compressed ([1]); 0 while unknown
  * @ratio: bytes on the wire per guest byte, times 1024, per mode
@@ -32,7 +32,7 @@ struct task_struct;
  * @prev: the mode of the last epoch measured
  * @probe: the current epoch is a short probe of the mode that lost
  */
-struct vmig_lz4_choice {
+struct vmig_policy {
 	u64 cost[2];
 	u32 ratio[2];
 	u64 link;
@@ -44,15 +44,15 @@ struct vmig_lz4_choice {
 };
 
 /* Pages per compression epoch (512 KiB), and per probe. */
-#define VMIG_LZ4_EPOCH_PAGES 128
-#define VMIG_LZ4_PROBE_PAGES 16
+#define VMIG_POLICY_EPOCH_PAGES 128
+#define VMIG_POLICY_PROBE_PAGES 16
 
-void vmig_lz4_epoch(struct vmig_lz4_choice *c, u64 guest, u64 wire, u64 ns,
+void vmig_policy_epoch(struct vmig_policy *c, u64 guest, u64 wire, u64 ns,
 		    u64 wait_ns);
 
-static inline unsigned int vmig_lz4_epoch_pages(const struct vmig_lz4_choice *c)
+static inline unsigned int vmig_policy_epoch_pages(const struct vmig_policy *c)
 {
-	return c->probe ? VMIG_LZ4_PROBE_PAGES : VMIG_LZ4_EPOCH_PAGES;
+	return c->probe ? VMIG_POLICY_PROBE_PAGES : VMIG_POLICY_EPOCH_PAGES;
 }
 
 /**
@@ -84,7 +84,7 @@ struct vmig_stream {
 	u32 used;
 	void *bounce;
 	void *wrkmem;
-	struct vmig_lz4_choice choice;
+	struct vmig_policy choice;
 	u32 epoch_pages;
 	u64 epoch_bytes;
 	u64 epoch_wire;
@@ -92,6 +92,61 @@ struct vmig_stream {
 	u64 epoch_ns;
 	u64 round_pages;
 	u32 round;
+};
+
+/**
+ * struct vmig_mig_src - the source's part of a session
+ * @coord: the thread that runs rounds
+ * @final: under &vmig_mig.lock: the round in progress is the last one
+ * @seq: under &vmig_mig.lock: bumped to start each round on the senders
+ * @busy: under &vmig_mig.lock: senders still working on the round
+ * @bits: the pages of the round; whole regions
+ * @carry: the pages of a round cut short by the switchover, for the final
+ *	round
+ * @carried: @carry holds pages
+ * @next_chunk: the next chunk of @bits a sender takes
+ * @switch_requested: VMIG_MIG_STATE_SWITCHOVER was called
+ * @end_sent: under &vmig_mig.lock: END is out, too late to cancel
+ * @wire_ns: time spent sending rounds
+ * @wire_bytes_rounds: bytes of those rounds
+ * @throttle_ns: when the bandwidth cap lets the next record go
+ */
+struct vmig_mig_src {
+	struct task_struct *coord;
+	bool final;
+	u32 seq;
+	unsigned int busy;
+	unsigned long *bits;
+	unsigned long *carry;
+	bool carried;
+	atomic_long_t next_chunk;
+	bool switch_requested;
+	bool end_sent;
+	u64 wire_ns;
+	u64 wire_bytes_rounds;
+	atomic64_t throttle_ns;
+};
+
+/**
+ * struct vmig_mig_dst - the target's part of a session
+ * @hellos: a bit per stream index whose HELLO arrived
+ * @arrived: under &vmig_mig.lock: streams waiting at the round barrier
+ * @rounds_done: under &vmig_mig.lock: rounds every stream has completed
+ * @final_round: under &vmig_mig.lock: the round ROUND_END marked final, or
+ *	U32_MAX
+ * @barrier_final: under &vmig_mig.lock: the streams at the barrier saw a
+ *	final round
+ * @round_ns: when the round in progress began
+ * @blob_got: bytes of the device-state blob received
+ */
+struct vmig_mig_dst {
+	unsigned long hellos;
+	unsigned int arrived;
+	u32 rounds_done;
+	u32 final_round;
+	bool barrier_final;
+	u64 round_ns;
+	u64 blob_got;
 };
 
 /**
@@ -103,10 +158,9 @@ struct vmig_stream {
  * @session: the random session number of HELLO
  * @nr_streams: the session's streams (target: 0 until the first HELLO)
  * @attached: streams attached
- * @hellos: target: a bit per stream index whose HELLO arrived
  * @streams: the streams, @attached of them
- * @coord: source: the thread that runs rounds
- * @lock: protects the state, the counters below it and the barrier
+ * @lock: protects the state, the counters below it, and the fields of
+ *	@src and @dst marked so
  * @state: a VMIG_MIG_* state
  * @error: the errno of a failure
  * @events: state changes
@@ -114,40 +168,23 @@ struct vmig_stream {
  * @end_state: the final state it ends in, made visible after the teardown
  * @end_error: the errno it ends with
  * @round: the round in progress
- * @final: source: the round in progress is the last one
- * @seq: source: bumped to start each round on the senders
- * @busy: source: senders still working on the round
- * @arrived: target: streams waiting at the round barrier
- * @rounds_done: target: rounds every stream has completed
- * @final_round: target: the round ROUND_END marked final, or U32_MAX
- * @barrier_final: target: the streams at the barrier saw a final round
  * @wq: threads wait here for rounds, the barrier and the end
- * @bits: source: the pages of the round; whole regions
- * @carry: source: the pages of a round cut short by the switchover, for
- *	the final round
- * @carried: source: @carry holds pages
- * @next_chunk: source: the next chunk of @bits a sender takes
  * @crcs: the CRC32C of every page as last sent or received
  * @zero_crc: the CRC32C of a zero page
- * @round_ns: target: when the round in progress began
  * @blob: the device-state blob: source: to send; target: received
  * @blob_len: its length
- * @blob_got: target: bytes of the blob received
- * @switch_requested: source: VMIG_MIG_STATE_SWITCHOVER was called
- * @end_sent: source: END is out (under @lock): too late to cancel
  * @start_ns: when the session started
  * @end_ns: when it began to end, 0 before
  * @switch_ns: when the switchover began, 0 before
  * @st: the counters, under @lock or atomic
- * @wire_ns: source: time spent sending rounds
- * @wire_bytes_rounds: source: bytes of those rounds
- * @throttle_ns: when the bandwidth cap lets the next record go
  * @memcg: the memory cgroup of the process that started the session: the
  *	threads charge their allocations (target: guest pages) to it
  * @started: the session was published and its threads woken
  * @reap: tears the session down once it ended by itself
  * @teardown_lock: serializes vmig_mig_teardown()
  * @torn_down: the threads and sockets are gone
+ * @src: the source's part; zero on a target
+ * @dst: the target's part; zero on a source
  */
 struct vmig_mig {
 	struct vmig_vm *vm;
@@ -156,9 +193,7 @@ struct vmig_mig {
 	u64 session;
 	unsigned int nr_streams;
 	unsigned int attached;
-	unsigned long hellos;
 	struct vmig_stream streams[VMIG_MIG_MAX_STREAMS];
-	struct task_struct *coord;
 
 	spinlock_t lock; /* see above */
 	u32 state;
@@ -168,27 +203,12 @@ struct vmig_mig {
 	u32 end_state;
 	int end_error;
 	u32 round;
-	bool final;
-	u32 seq;
-	unsigned int busy;
-	unsigned int arrived;
-	u32 rounds_done;
-	u32 final_round;
-	bool barrier_final;
 	wait_queue_head_t wq;
 
-	unsigned long *bits;
-	unsigned long *carry;
-	bool carried;
-	atomic_long_t next_chunk;
 	u32 *crcs;
 	u32 zero_crc;
-	u64 round_ns;
 	void *blob;
 	u64 blob_len;
-	u64 blob_got;
-	bool switch_requested;
-	bool end_sent;
 	u64 start_ns;
 	u64 end_ns;
 	u64 switch_ns;
@@ -205,21 +225,29 @@ struct vmig_mig {
 		u64 expected_downtime_ms;
 		u64 downtime_ns;
 	} st;
-	u64 wire_ns;
-	u64 wire_bytes_rounds;
-	atomic64_t throttle_ns;
 
 	struct mem_cgroup *memcg;
 	bool started;
 	struct work_struct reap;
 	struct mutex teardown_lock; /* see above */
 	bool torn_down;
+
+	struct vmig_mig_src src;
+	struct vmig_mig_dst dst;
 };
 
 /* Pages a source sender takes from the round at a time. */
 #define VMIG_CHUNK_PAGES 64
 
-/* mig.c */
+static inline bool vmig_mig_final(u32 state)
+{
+	return state >= VMIG_MIG_STATE_DONE;
+}
+
+/* session.c */
+void vmig_mig_set_state(struct vmig_mig *mig, u32 state);
+void vmig_mig_notify(struct vmig_mig *mig);
+bool vmig_mig_end(struct vmig_mig *mig, u32 state, int error, bool cancel);
 void vmig_mig_fail(struct vmig_mig *mig, int error, const char *why);
 void vmig_mig_done(struct vmig_mig *mig);
 bool vmig_mig_move(struct vmig_mig *mig, u32 from, u32 state);
@@ -243,6 +271,5 @@ int vmig_tx_stream(void *data);
 
 /* mig_rx.c */
 int vmig_rx_stream(void *data);
-void vmig_rx_discard(struct vmig_vm *vm);
 
 #endif /* _VMIG_MIG_H */

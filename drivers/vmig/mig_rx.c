@@ -20,22 +20,6 @@
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 
-/* Forget what a session wrote: the memory reads as zero again. */
-void vmig_rx_discard(struct vmig_vm *vm)
-{
-	unsigned long i;
-
-	for (i = 0; i < vm->nr_pages; i++) {
-		/* Pairs with cmpxchg_release() in vmig_mem_page(). */
-		struct page *page = smp_load_acquire(&vm->pages[i]);
-
-		if (page)
-			clear_highpage(page);
-		if (!(i % 1024))
-			cond_resched();
-	}
-}
-
 static int vmig_rx_hello(struct vmig_stream *s, const char **why)
 {
 	struct vmig_mig *mig = s->mig;
@@ -79,13 +63,13 @@ static int vmig_rx_hello(struct vmig_stream *s, const char **why)
 		   !!(mig->params.flags & VMIG_MIG_VERIFY)) {
 		ret = -EPROTO;
 	}
-	if (!ret && (__test_and_set_bit(stream, &mig->hellos) ||
+	if (!ret && (__test_and_set_bit(stream, &mig->dst.hellos) ||
 		     mig->attached > nr))
 		ret = -EPROTO;
 	s->index = stream;
-	all = hweight_long(mig->hellos) == nr;
+	all = hweight_long(mig->dst.hellos) == nr;
 	if (all)
-		mig->round_ns = ktime_get_ns();
+		mig->dst.round_ns = ktime_get_ns();
 	spin_unlock(&mig->lock);
 	if (!ret && all)
 		vmig_mig_move(mig, BIT(VMIG_MIG_STATE_CONNECTING), VMIG_MIG_STATE_ACTIVE);
@@ -171,18 +155,18 @@ static int vmig_rx_round_end(struct vmig_stream *s, bool *final,
 	*final = le32_to_cpu(re->flags) & VMIG_ROUND_FINAL;
 
 	spin_lock(&mig->lock);
-	if (!mig->arrived)
-		mig->barrier_final = *final;
-	else if (mig->barrier_final != *final)
+	if (!mig->dst.arrived)
+		mig->dst.barrier_final = *final;
+	else if (mig->dst.barrier_final != *final)
 		ret = -EPROTO;
-	if (!ret && ++mig->arrived == mig->nr_streams) {
-		mig->arrived = 0;
-		mig->rounds_done = round + 1;
+	if (!ret && ++mig->dst.arrived == mig->nr_streams) {
+		mig->dst.arrived = 0;
+		mig->dst.rounds_done = round + 1;
 		if (*final) {
-			mig->final_round = round;
-			mig->switch_ns = mig->round_ns;
+			mig->dst.final_round = round;
+			mig->switch_ns = mig->dst.round_ns;
 		}
-		mig->round_ns = ktime_get_ns();
+		mig->dst.round_ns = ktime_get_ns();
 		wake_up_all(&mig->wq);
 	}
 	spin_unlock(&mig->lock);
@@ -192,7 +176,7 @@ static int vmig_rx_round_end(struct vmig_stream *s, bool *final,
 		vmig_mig_move(mig, BIT(VMIG_MIG_STATE_ACTIVE), VMIG_MIG_STATE_SWITCHOVER);
 	*why = "the other streams did not end the round";
 	if (!wait_event_interruptible_timeout(mig->wq,
-					      READ_ONCE(mig->rounds_done) > round ||
+					      READ_ONCE(mig->dst.rounds_done) > round ||
 					      vmig_mig_stopping(mig),
 					      vmig_stream_timeout()))
 		return -ETIMEDOUT;
@@ -224,11 +208,11 @@ static int vmig_rx_blob(struct vmig_stream *s)
 		mig->blob = blob;
 		mig->blob_len = total;
 		spin_unlock(&mig->lock);
-	} else if (total != mig->blob_len || off != mig->blob_got) {
+	} else if (total != mig->blob_len || off != mig->dst.blob_got) {
 		return -EPROTO;
 	}
 	memcpy(blob + off, b + 1, len);
-	mig->blob_got += len;
+	mig->dst.blob_got += len;
 	return 0;
 }
 
@@ -258,7 +242,7 @@ static int vmig_rx_finish(struct vmig_stream *s, const char **why)
 	if (end->__reserved)
 		return -EBADMSG;
 	if (le64_to_cpu(end->blob_len) != mig->blob_len ||
-	    mig->blob_got != mig->blob_len)
+	    mig->dst.blob_got != mig->blob_len)
 		return -EPROTO;
 	digest = vmig_mig_digest(mig, mig->params.flags & VMIG_MIG_VERIFY);
 	ack.digest = cpu_to_le32(digest);

@@ -4,7 +4,7 @@
  * rounds, and one sender thread per stream.
  *
  * Each round, the coordinator harvests the dirty log of the whole memory
- * into mig->bits (round 0: every page) and bumps mig->seq; the senders take
+ * into mig->src.bits (round 0: every page) and bumps mig->src.seq; the senders take
  * chunks of VMIG_CHUNK_PAGES pages from it until none is left, copy each
  * dirty page to a bounce page (the guest may write it meanwhile: a write
  * after the harvest is reported by the next one), encode and send it, then
@@ -16,7 +16,7 @@
  *
  * A switchover requested while a round is sent cuts that round short: the
  * senders take no new chunk, and the pages of the chunks nobody took are
- * carried (mig->carry) into the final round, which sends them with what
+ * carried (mig->src.carry) into the final round, which sends them with what
  * the guest dirtied since. The guest waits for the final round only.
  */
 #include "mig.h"
@@ -40,10 +40,10 @@ static void vmig_tx_throttle(struct vmig_mig *mig, u64 len)
 		return;
 	cost = mul_u64_u64_div_u64(len, NSEC_PER_SEC, cap);
 	now = ktime_get_ns();
-	old = atomic64_read(&mig->throttle_ns);
+	old = atomic64_read(&mig->src.throttle_ns);
 	do {
 		next = max(old, now - VMIG_THROTTLE_BURST_NS) + cost;
-	} while (!atomic64_try_cmpxchg(&mig->throttle_ns, &old, next));
+	} while (!atomic64_try_cmpxchg(&mig->src.throttle_ns, &old, next));
 	if (next - cost > now)
 		wait_event_interruptible_timeout(mig->wq,
 						 vmig_mig_stopping(mig),
@@ -109,13 +109,13 @@ static int vmig_tx_epoch(struct vmig_stream *s)
 	int ret;
 
 	if (s->mig->params.compress != VMIG_COMPRESS_AUTO ||
-	    s->epoch_pages < vmig_lz4_epoch_pages(&s->choice))
+	    s->epoch_pages < vmig_policy_epoch_pages(&s->choice))
 		return 0;
 	ret = vmig_tx_flush(s);
 	if (ret)
 		return ret;
 	now = ktime_get_ns();
-	vmig_lz4_epoch(&s->choice, s->epoch_bytes, s->epoch_wire,
+	vmig_policy_epoch(&s->choice, s->epoch_bytes, s->epoch_wire,
 		       now - s->epoch_ns, s->epoch_wait_ns);
 	vmig_tx_epoch_reset(s, now);
 	return 0;
@@ -133,7 +133,7 @@ static int vmig_tx_page(struct vmig_stream *s, unsigned long idx)
 
 	/* Pairs with cmpxchg_release() in vmig_mem_page(). */
 	page = smp_load_acquire(&mig->vm->pages[idx]);
-	/* Never written: zero, and so is the target's (vmig_rx_discard()). */
+	/* Never written: zero, and so is the target's (vmig_mem_discard()). */
 	if (!page)
 		return 0;
 	if (s->used + sizeof(desc) + PAGE_SIZE > VMIG_WIRE_MAX_PAYLOAD) {
@@ -165,14 +165,14 @@ static int vmig_tx_round(struct vmig_stream *s, u32 round, bool final)
 	s->round_pages = 0;
 	vmig_tx_epoch_reset(s, ktime_get_ns());
 	/* Every chunk taken is sent: the coordinator carries the rest. */
-	while ((final || !READ_ONCE(mig->switch_requested)) &&
-	       (c = atomic_long_fetch_inc(&mig->next_chunk)) <
+	while ((final || !READ_ONCE(mig->src.switch_requested)) &&
+	       (c = atomic_long_fetch_inc(&mig->src.next_chunk)) <
 	       DIV_ROUND_UP(nr, VMIG_CHUNK_PAGES)) {
 		if (vmig_mig_stopping(mig))
 			return -ECANCELED;
 		end = min(nr, (c + 1) * VMIG_CHUNK_PAGES);
-		for (i = find_next_bit(mig->bits, end, c * VMIG_CHUNK_PAGES);
-		     i < end; i = find_next_bit(mig->bits, end, i + 1)) {
+		for (i = find_next_bit(mig->src.bits, end, c * VMIG_CHUNK_PAGES);
+		     i < end; i = find_next_bit(mig->src.bits, end, i + 1)) {
 			ret = vmig_tx_page(s, i);
 			if (ret)
 				return ret;
@@ -209,20 +209,20 @@ int vmig_tx_stream(void *data)
 		h.flags = cpu_to_le32(VMIG_HELLO_VERIFY);
 	ret = vmig_sock_send_rec(s, VMIG_REC_HELLO, &h, sizeof(h));
 	while (!ret) {
-		wait_event_interruptible(mig->wq, READ_ONCE(mig->seq) != seen ||
+		wait_event_interruptible(mig->wq, READ_ONCE(mig->src.seq) != seen ||
 					 vmig_mig_stopping(mig));
 		if (vmig_mig_stopping(mig))
 			return 0;
 		spin_lock(&mig->lock);
-		seen = mig->seq;
+		seen = mig->src.seq;
 		round = mig->round;
-		final = mig->final;
+		final = mig->src.final;
 		spin_unlock(&mig->lock);
 		ret = vmig_tx_round(s, round, final);
 		if (ret)
 			break;
 		spin_lock(&mig->lock);
-		if (!--mig->busy)
+		if (!--mig->src.busy)
 			wake_up_all(&mig->wq);
 		spin_unlock(&mig->lock);
 		if (final)
@@ -241,10 +241,10 @@ static void vmig_tx_estimate(struct vmig_mig *mig, u32 round)
 
 	peek = vmig_track_dirty_count(mig->vm);
 	dirty = peek > 0 ? peek : 0;
-	bpp = pages ? div64_u64(mig->wire_bytes_rounds, pages) : PAGE_SIZE;
-	rate = mig->wire_ns ?
-	       mul_u64_u64_div_u64(mig->wire_bytes_rounds, NSEC_PER_SEC,
-				   mig->wire_ns) : 0;
+	bpp = pages ? div64_u64(mig->src.wire_bytes_rounds, pages) : PAGE_SIZE;
+	rate = mig->src.wire_ns ?
+	       mul_u64_u64_div_u64(mig->src.wire_bytes_rounds, NSEC_PER_SEC,
+				   mig->src.wire_ns) : 0;
 	if (rate)
 		expected = mul_u64_u64_div_u64(dirty * bpp, MSEC_PER_SEC, rate);
 	spin_lock(&mig->lock);
@@ -271,16 +271,16 @@ static void vmig_tx_estimate(struct vmig_mig *mig, u32 round)
 static void vmig_tx_carry(struct vmig_mig *mig)
 {
 	unsigned long nr = mig->vm->nr_pages, i;
-	unsigned long first = atomic_long_read(&mig->next_chunk) *
+	unsigned long first = atomic_long_read(&mig->src.next_chunk) *
 			      VMIG_CHUNK_PAGES;
 
 	if (first >= nr)
 		return;
-	bitmap_zero(mig->carry, nr);
-	for (i = find_next_bit(mig->bits, nr, first); i < nr;
-	     i = find_next_bit(mig->bits, nr, i + 1))
-		__set_bit(i, mig->carry);
-	mig->carried = true;
+	bitmap_zero(mig->src.carry, nr);
+	for (i = find_next_bit(mig->src.bits, nr, first); i < nr;
+	     i = find_next_bit(mig->src.bits, nr, i + 1))
+		__set_bit(i, mig->src.carry);
+	mig->src.carried = true;
 }
 
 /* Run one round on the senders; false when the session ends meanwhile. */
@@ -290,15 +290,15 @@ static bool vmig_tx_run_round(struct vmig_mig *mig, u32 round, bool final,
 	u64 t0 = ktime_get_ns(), bytes0, t1, sent;
 	long n;
 
-	n = vmig_track_collect(mig->vm, mig->bits);
+	n = vmig_track_collect(mig->vm, mig->src.bits);
 	if (n < 0) {
 		vmig_mig_fail(mig, n, "tracking stopped");
 		return false;
 	}
-	if (mig->carried) {
-		bitmap_or(mig->bits, mig->bits, mig->carry, mig->vm->nr_pages);
-		n = bitmap_weight(mig->bits, mig->vm->nr_pages);
-		mig->carried = false;
+	if (mig->src.carried) {
+		bitmap_or(mig->src.bits, mig->src.bits, mig->src.carry, mig->vm->nr_pages);
+		n = bitmap_weight(mig->src.bits, mig->vm->nr_pages);
+		mig->src.carried = false;
 	}
 	bytes0 = atomic64_read(&mig->st.bytes_wire);
 	spin_lock(&mig->lock);
@@ -308,15 +308,15 @@ static bool vmig_tx_run_round(struct vmig_mig *mig, u32 round, bool final,
 	mig->st.pages_remaining = n;
 	mig->st.round_sent0 = atomic64_read(&mig->st.pages_sent);
 	mig->round = round;
-	mig->final = final;
-	mig->busy = mig->nr_streams;
-	atomic_long_set(&mig->next_chunk, 0);
-	mig->seq++;
+	mig->src.final = final;
+	mig->src.busy = mig->nr_streams;
+	atomic_long_set(&mig->src.next_chunk, 0);
+	mig->src.seq++;
 	spin_unlock(&mig->lock);
 	*prev_ns = t0;
 	wake_up_all(&mig->wq);
 
-	wait_event_interruptible(mig->wq, !READ_ONCE(mig->busy) ||
+	wait_event_interruptible(mig->wq, !READ_ONCE(mig->src.busy) ||
 				 vmig_mig_stopping(mig));
 	if (vmig_mig_stopping(mig))
 		return false;
@@ -331,8 +331,8 @@ static bool vmig_tx_run_round(struct vmig_mig *mig, u32 round, bool final,
 	if (!final)
 		vmig_tx_carry(mig);
 	t1 = ktime_get_ns();
-	mig->wire_ns += t1 - t0;
-	mig->wire_bytes_rounds += atomic64_read(&mig->st.bytes_wire) - bytes0;
+	mig->src.wire_ns += t1 - t0;
+	mig->src.wire_bytes_rounds += atomic64_read(&mig->st.bytes_wire) - bytes0;
 	return true;
 }
 
@@ -370,7 +370,7 @@ static int vmig_tx_finish(struct vmig_mig *mig, const char **why)
 		spin_unlock(&mig->lock);
 		return -ECANCELED;
 	}
-	mig->end_sent = true;
+	mig->src.end_sent = true;
 	spin_unlock(&mig->lock);
 	ret = vmig_sock_send_rec(s, VMIG_REC_END, &end, sizeof(end));
 	if (ret)
@@ -397,7 +397,7 @@ static int vmig_tx_finish(struct vmig_mig *mig, const char **why)
 static void vmig_tx_pace(struct vmig_mig *mig, u64 ns)
 {
 	wait_event_interruptible_timeout(mig->wq,
-					 READ_ONCE(mig->switch_requested) ||
+					 READ_ONCE(mig->src.switch_requested) ||
 					 vmig_mig_stopping(mig),
 					 nsecs_to_jiffies(ns));
 }
@@ -413,7 +413,7 @@ int vmig_tx_coord(void *data)
 
 	for (round = 0;; round++) {
 		spin_lock(&mig->lock);
-		final = mig->switch_requested;
+		final = mig->src.switch_requested;
 		spin_unlock(&mig->lock);
 		t0 = ktime_get_ns();
 		if (!vmig_tx_run_round(mig, round, final, &prev_ns))

@@ -134,6 +134,7 @@ VISIBLE_IF_KUNIT const struct vmig_ioctl_table vmig_vm_ioctls = {
 	.ops = vmig_vm_ops,
 	.nr_ops = ARRAY_SIZE(vmig_vm_ops),
 	.base = VMIG_VM_CMD_BASE,
+	.type = VMIG_TYPE,
 };
 EXPORT_SYMBOL_IF_KUNIT(vmig_vm_ioctls);
 

@@ -11,6 +11,7 @@
 #include <linux/types.h>
 #include <linux/vmig.h>
 #include <linux/wait.h>
+#include <vmig/ucmd.h>
 
 struct file;
 struct page;
@@ -20,49 +21,7 @@ struct vm_area_struct;
 /* The VMIG_FEATURE_* bits this module reports in VMIG_GET_API_VERSION. */
 #define VMIG_FEATURES 0ULL
 
-/* ioctl.c: size-prefixed ioctls, dispatched from tables. */
-
-/**
- * struct vmig_ucmd - one ioctl call in flight
- * @ubuffer: the caller's argument
- * @user_size: the caller's idea of the structure size (its first __u32)
- * @cmd: the structure, copied in and zero-extended to the kernel's size
- * @ctx: what the file descriptor stands for: NULL for /dev/vmig, the
- *	struct vmig_vm for a VM file descriptor
- */
-struct vmig_ucmd {
-	void __user *ubuffer;
-	u32 user_size;
-	void *cmd;
-	void *ctx;
-};
-
-/**
- * struct vmig_ioctl_op - one row of an ioctl dispatch table
- * @size: sizeof the structure the kernel knows
- * @min_size: the size of its first version; smaller calls get -EINVAL
- * @ioctl_num: the full ioctl number, so that stray direction or size bits
- *	in a command get -ENOTTY
- * @execute: the handler
- */
-struct vmig_ioctl_op {
-	unsigned int size;
-	unsigned int min_size;
-	unsigned int ioctl_num;
-	int (*execute)(struct vmig_ucmd *ucmd);
-};
-
-/**
- * struct vmig_ioctl_table - the ioctls of one kind of file descriptor
- * @ops: rows indexed by _IOC_NR() - @base
- * @nr_ops: the number of rows
- * @base: the command number of the first row
- */
-struct vmig_ioctl_table {
-	const struct vmig_ioctl_op *ops;
-	unsigned int nr_ops;
-	unsigned int base;
-};
+/* ioctl.c: size-prefixed ioctls, dispatched from tables (<vmig/ucmd.h>). */
 
 /* Large enough for the structure of any ioctl. */
 union vmig_ucmd_buffer {
@@ -85,18 +44,10 @@ union vmig_ucmd_buffer {
 };
 
 #define VMIG_IOCTL_OP(_ioctl, _fn, _struct, _last)			\
-	{								\
-		.size = sizeof(_struct) +				\
-			BUILD_BUG_ON_ZERO(sizeof(union vmig_ucmd_buffer) < \
-					  sizeof(_struct)),		\
-		.min_size = offsetofend(_struct, _last),		\
-		.ioctl_num = _ioctl,					\
-		.execute = _fn,						\
-	}
+	VMIG_UCMD_OP(union vmig_ucmd_buffer, _ioctl, _fn, _struct, _last)
 
 long vmig_ioctl_dispatch(const struct vmig_ioctl_table *table, void *ctx,
 			 unsigned int cmd, unsigned long arg);
-int vmig_ucmd_respond(struct vmig_ucmd *ucmd, size_t cmd_len);
 
 /* dev.c: /dev/vmig. */
 int vmig_dev_init(void);
@@ -178,6 +129,7 @@ int vmig_mem_init(struct vmig_vm *vm);
 void vmig_mem_uninit(struct vmig_vm *vm);
 int vmig_mem_mmap(struct file *file, struct vm_area_struct *vma);
 struct page *vmig_mem_page(struct vmig_vm *vm, unsigned long idx);
+void vmig_mem_discard(struct vmig_vm *vm);
 
 /* track.c: write tracking and the dirty log. */
 
@@ -245,6 +197,7 @@ int vmig_wire_check_page(const struct vmig_wire_page *desc,
 int vmig_wire_decode_page(const struct vmig_wire_page *desc,
 			  const void *data, void *dst);
 u32 vmig_wire_page_crc(const void *page);
+u32 vmig_wire_digest_step(u32 digest, u32 page_crc);
 u32 vmig_wire_rec_crc(const struct vmig_wire_rec *rec, const void *payload);
 void vmig_wire_rec_seal(struct vmig_wire_rec *rec, u16 type,
 			const void *payload, u32 len);

@@ -21,6 +21,18 @@ u32 vmig_wire_page_crc(const void *page)
 EXPORT_SYMBOL_IF_KUNIT(vmig_wire_page_crc);
 
 /*
+ * One step of the switchover digest: CRC32C, from ~0, over the
+ * little-endian CRC32C of every page in page order (see
+ * struct vmig_wire_end in include/uapi/linux/vmig_wire.h).
+ */
+u32 vmig_wire_digest_step(u32 digest, u32 page_crc)
+{
+	__le32 le = cpu_to_le32(page_crc);
+
+	return crc32c(digest, &le, sizeof(le));
+}
+
+/*
  * Encode the page at @src into @dst, which has room for PAGE_SIZE bytes:
  * fill @desc (index and CRC included) and return the number of data bytes
  * written. @src must not change meanwhile: copy guest memory first. With

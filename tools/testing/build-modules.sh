@@ -5,7 +5,7 @@
 #
 # Build the vmig modules against the kernel build or headers in KDIR, on a
 # copy of the tree in WORKDIR, so that builds for several kernels never mix
-# their objects. Prints the directory holding the .ko files.
+# their objects. Prints the directory that collects every module's .ko.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -17,4 +17,6 @@ mkdir -p "$work"
 (cd "$top" && git ls-files -co --exclude-standard Kbuild VERSION drivers include |
 	cpio -pdm --quiet "$work")
 make -C "$kdir" M="$work" "$@" modules >&2
-echo "$work/drivers/vmig"
+mkdir -p "$work/ko"
+(cd "$work" && find drivers -name '*.ko' -exec cp {} ko/ \;)
+echo "$work/ko"

@@ -72,21 +72,23 @@ echo "test kernel: $kbuild"
 c_files=$(cd "$top" && git ls-files -co --exclude-standard '*.c' '*.h')
 
 if [ -n "$twovm_only" ]; then
-	step build/modules make -C "$top" KDIR="$kbuild" modules
+	step build/modules make -C "$top" KDIR="$kbuild" VMIG_DEBUG=y modules
 	step build/tools make -C "$top" tools
 	step build/selftests make -C "$top" KDIR="$kbuild" selftests
 fi
 
 if [ -z "$twovm_only" ]; then
 	# Warnings are errors, W=1 included; then sparse over every file.
-	step build/modules make -C "$top" KDIR="$kbuild" W=1 VMIG_WERROR=y modules
+	step build/modules make -C "$top" KDIR="$kbuild" W=1 VMIG_WERROR=y \
+		VMIG_DEBUG=y modules
 	# C=2 runs sparse over every file, built or not; sparse itself exits 0.
-	step lint/sparse bash -c "make -C '$top' KDIR='$kbuild' C=2 modules 2>&1 |
+	step lint/sparse bash -c "make -C '$top' KDIR='$kbuild' C=2 VMIG_DEBUG=y modules 2>&1 |
 		tee /dev/stderr | grep -E '(warning|error):' && exit 1 || exit 0"
 	step lint/checkpatch bash -c "cd '$top' && '$ksrc/scripts/checkpatch.pl' \
 		--no-tree --strict --terse --show-types --quiet -f $(echo $c_files)"
 	step lint/kernel-doc bash -c "cd '$top' && '$ksrc/scripts/kernel-doc' \
-		-Wall -none include/uapi/linux/*.h drivers/vmig/*.[ch] 2>&1 |
+		-Wall -none include/uapi/linux/*.h include/vmig/*.h \
+		$(cd "$top" && git ls-files -co --exclude-standard 'drivers/*.[ch]') 2>&1 |
 		tee /dev/stderr | grep -q . && exit 1 || exit 0"
 	step build/tools make -C "$top" tools
 	step build/selftests make -C "$top" KDIR="$kbuild" selftests

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit tests for VMIG_COMPRESS_AUTO's choice (mig_lz4.c): against a model
+ * KUnit tests for VMIG_COMPRESS_AUTO's choice (mig_policy.c): against a model
  * of a stream whose CPU costs, compression ratio and link rate are known,
  * it must settle on the faster mode, keep probing the other, and follow a
  * change of regime (the link gets faster or slower).
@@ -22,14 +22,14 @@ struct model {
 };
 
 /* Run @epochs epochs; return the share of pages compressed, in 1/1000. */
-static unsigned int run(struct vmig_lz4_choice *c, unsigned int epochs,
+static unsigned int run(struct vmig_policy *c, unsigned int epochs,
 			const struct model *m)
 {
 	u64 pages = 0, compressed = 0, n, guest, wire, cpu, ns;
 	unsigned int i;
 
 	for (i = 0; i < epochs; i++) {
-		n = vmig_lz4_epoch_pages(c);
+		n = vmig_policy_epoch_pages(c);
 		pages += n;
 		if (c->lz4)
 			compressed += n;
@@ -39,7 +39,7 @@ static unsigned int run(struct vmig_lz4_choice *c, unsigned int epochs,
 		ns = cpu;
 		if (m->link)
 			ns = max(cpu, div64_u64(wire * NSEC_PER_MSEC, m->link));
-		vmig_lz4_epoch(c, guest, wire, ns, ns - cpu);
+		vmig_policy_epoch(c, guest, wire, ns, ns - cpu);
 	}
 	return div64_u64(compressed * 1000, pages);
 }
@@ -55,7 +55,7 @@ static const struct model random_data = { 2000, 8000, 1006, 12500 };
 
 static void vmig_lz4_link_bound(struct kunit *test)
 {
-	struct vmig_lz4_choice c = { .lz4 = true };
+	struct vmig_policy c = { .lz4 = true };
 
 	KUNIT_EXPECT_GE(test, run(&c, 160, &slow_link), 980);
 	KUNIT_EXPECT_GE(test, run(&c, 160, &gbit), 980);
@@ -63,7 +63,7 @@ static void vmig_lz4_link_bound(struct kunit *test)
 
 static void vmig_lz4_cpu_bound(struct kunit *test)
 {
-	struct vmig_lz4_choice c = { .lz4 = true };
+	struct vmig_policy c = { .lz4 = true };
 	unsigned int n = run(&c, 160, &no_link);
 
 	/* The first epoch compressed; then probes only, but still some. */
@@ -74,7 +74,7 @@ static void vmig_lz4_cpu_bound(struct kunit *test)
 
 static void vmig_lz4_incompressible(struct kunit *test)
 {
-	struct vmig_lz4_choice c = { .lz4 = true };
+	struct vmig_policy c = { .lz4 = true };
 
 	run(&c, 16, &random_data);
 	KUNIT_EXPECT_LE(test, run(&c, 320, &random_data), 10);
@@ -83,7 +83,7 @@ static void vmig_lz4_incompressible(struct kunit *test)
 /* The regime changes: the choice follows within a probe or two. */
 static void vmig_lz4_follows_change(struct kunit *test)
 {
-	struct vmig_lz4_choice c = { .lz4 = false };
+	struct vmig_policy c = { .lz4 = false };
 
 	run(&c, 100, &no_link);
 	KUNIT_EXPECT_FALSE(test, c.lz4);

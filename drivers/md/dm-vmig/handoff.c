@@ -145,17 +145,19 @@ static void vmig_dm_requeue_held(struct vmig_dm *c)
 	vmig_dm_kick(c);
 }
 
-int vmig_dm_handoff(void *priv, u32 mode, u32 timeout_ms,
+int vmig_dm_handoff(struct vmig_dm *c, u32 mode, u32 timeout_ms,
 		    struct vmig_disk_result *res)
 {
 	bool drain = mode == VMIG_DISK_HANDOFF_DRAIN;
-	struct vmig_dm *c = priv;
 	struct vmig_disk_desc *done;
 	u32 cap, nr_done, i;
 	u64 next_seq;
 	long left;
 	int ret;
 
+	memset(res, 0, sizeof(*res));
+	if (mode > VMIG_DISK_HANDOFF_DRAIN || timeout_ms > VMIG_DM_TIMEOUT_MAX)
+		return -EINVAL;
 	if (!mutex_trylock(&c->op_lock))
 		return -EBUSY;
 	/* Room for a record of everything that may still be dispatched. */
@@ -245,9 +247,8 @@ out_unlock:
 	return ret;
 }
 
-int vmig_dm_export(void *priv, vmig_disk_export_fn fn, void *arg)
+int vmig_dm_export(struct vmig_dm *c, vmig_disk_export_fn fn, void *arg)
 {
-	struct vmig_dm *c = priv;
 	int ret;
 
 	ret = mutex_lock_interruptible(&c->op_lock);
@@ -265,9 +266,8 @@ static void vmig_dm_drop_pkg(struct vmig_dm *c)
 	c->pkg_len = 0;
 }
 
-int vmig_dm_release(void *priv)
+int vmig_dm_release(struct vmig_dm *c)
 {
-	struct vmig_dm *c = priv;
 	int ret;
 
 	if (!mutex_trylock(&c->op_lock))
@@ -303,9 +303,8 @@ void vmig_dm_fail_held(struct vmig_dm *c, blk_status_t status)
 	}
 }
 
-int vmig_dm_complete(void *priv)
+int vmig_dm_complete(struct vmig_dm *c)
 {
-	struct vmig_dm *c = priv;
 	int ret;
 
 	if (!mutex_trylock(&c->op_lock))
@@ -324,9 +323,8 @@ int vmig_dm_complete(void *priv)
 	return ret;
 }
 
-int vmig_dm_incoming(void *priv)
+int vmig_dm_incoming(struct vmig_dm *c)
 {
-	struct vmig_dm *c = priv;
 	int ret;
 
 	if (!mutex_trylock(&c->op_lock))

@@ -195,11 +195,9 @@ void vmig_dm_dispatch(struct work_struct *work)
 	blk_finish_plug(&plug);
 }
 
-/* The disk's state and counters, for dmsetup status and vmig.ko. */
-void vmig_dm_get_status(void *priv, struct vmig_disk_status *st)
+/* The disk's state and counters, for dmsetup status and GET_INFO. */
+void vmig_dm_get_status(struct vmig_dm *c, struct vmig_disk_status *st)
 {
-	struct vmig_dm *c = priv;
-
 	spin_lock_irq(&c->lock);
 	*st = (struct vmig_disk_status) {
 		.state = c->state,

@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit tests for the disk hand-off's pure parts: the filter's state
- * machine, and the package codec against every malformed package a peer
- * could send. Also the disk ioctl table's invariants.
+ * KUnit tests for dm-vmig's pure parts: the filter's state machine, and the
+ * package codec against every malformed package a peer could send. Also
+ * the invariants of /dev/dm-vmig's ioctl table.
  */
-#include "../vmig.h"
-#include "../disk.h"
+#include "../dm-vmig.h"
 
 #include <kunit/test.h>
 #include <linux/slab.h>
@@ -229,22 +228,23 @@ static void vmig_disk_pkg_bad(struct kunit *test)
 
 static void vmig_disk_ioctl_table(struct kunit *test)
 {
-	const struct vmig_ioctl_table *t = &vmig_disk_ioctls;
+	const struct vmig_ioctl_table *t = &vmig_dm_ctl_ioctls;
 	size_t i;
 
-	KUNIT_EXPECT_EQ(test, t->base, VMIG_DISK_CMD_BASE);
+	KUNIT_EXPECT_EQ(test, t->base, DM_VMIG_CMD_BASE);
+	KUNIT_EXPECT_EQ(test, t->type, DM_VMIG_TYPE);
 	KUNIT_EXPECT_EQ(test, t->nr_ops, 7);
 	for (i = 0; i < t->nr_ops; i++) {
 		const struct vmig_ioctl_op *op = &t->ops[i];
 
-		KUNIT_EXPECT_EQ(test, _IOC_TYPE(op->ioctl_num), VMIG_TYPE);
+		KUNIT_EXPECT_EQ(test, _IOC_TYPE(op->ioctl_num), DM_VMIG_TYPE);
 		KUNIT_EXPECT_EQ(test, _IOC_NR(op->ioctl_num), t->base + i);
 		KUNIT_EXPECT_EQ(test, op->min_size, op->size);
-		KUNIT_EXPECT_LE(test, op->size, sizeof(union vmig_ucmd_buffer));
+		KUNIT_EXPECT_LE(test, op->size, sizeof(union vmig_dm_ucmd_buffer));
+		/* Every structure names its disk right after size and flags. */
+		KUNIT_EXPECT_GE(test, op->min_size, 3 * sizeof(u32));
 		KUNIT_EXPECT_NOT_NULL(test, op->execute);
 	}
-	/* Commands 0x40..0x4f are the disks'; none past the table. */
-	KUNIT_EXPECT_LE(test, t->base + t->nr_ops, 0x50);
 }
 
 static struct kunit_case vmig_disk_cases[] = {
@@ -262,3 +262,6 @@ static struct kunit_suite vmig_disk_suite = {
 };
 
 kunit_test_suites(&vmig_disk_suite);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("KUnit tests for dm-vmig");

@@ -1,18 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
 /*
- * vmig: the hand-off of a VM's disk IO at switchover.
+ * dm-vmig: the device-mapper filter that hands a VM's disk IO off at the
+ * switchover of a live migration.
  *
  * Two parts: the package that carries the IO a dm-vmig filter cancelled on
- * the source to the target (a byte format, little-endian), and the
- * /dev/vmig ioctls that drive a filter. See
- * Documentation/admin-guide/dm-vmig.rst.
+ * the source to the target (a byte format, little-endian), and the ioctls
+ * of /dev/dm-vmig that drive a filter. The text interface (the table, dm
+ * messages and the status line) is in Documentation/admin-guide/dm-vmig.rst.
+ * This header does not depend on <linux/vmig.h>: the filter works for any
+ * VMM, with or without vmig's memory migration.
  */
-#ifndef _UAPI_LINUX_VMIG_DISK_H
-#define _UAPI_LINUX_VMIG_DISK_H
+#ifndef _UAPI_LINUX_DM_VMIG_H
+#define _UAPI_LINUX_DM_VMIG_H
 
 #include <linux/ioctl.h>
 #include <linux/types.h>
-#include <linux/vmig.h>
 
 /**
  * DOC: Hand-off package
@@ -166,83 +168,113 @@ enum {
 	VMIG_DISK_HANDOFF_DRAIN = 1,	/* dispatch and wait for everything */
 };
 
-/*
- * Command numbers of the /dev/vmig ioctls for disks. Each names a filter by
- * the device number of its device-mapper device.
- */
-enum {
-	VMIG_DISK_CMD_BASE = 0x40,
-	VMIG_CMD_DISK_GET_INFO = VMIG_DISK_CMD_BASE,
-	VMIG_CMD_DISK_HANDOFF,
-	VMIG_CMD_DISK_EXPORT,
-	VMIG_CMD_DISK_IMPORT,
-	VMIG_CMD_DISK_RELEASE,
-	VMIG_CMD_DISK_COMPLETE,
-	VMIG_CMD_DISK_INCOMING,
-};
-
 /**
- * DOC: Disk ioctls
+ * DOC: General ioctl format
  *
- * These ioctls of /dev/vmig follow the general ioctl format of
- * <linux/vmig.h>. Each names a dm-vmig device by @major and @minor. Beyond
- * the general errors they fail with:
+ * /dev/dm-vmig is dm-vmig's control node. Every ioctl takes a pointer to a
+ * structure whose first member is ``__u32 size``, the size of the
+ * structure as the caller knows it, and follows the same extensibility
+ * rules as /dev/vmig (see <linux/vmig.h>): a smaller size from an older
+ * caller reads the missing members as zero; a larger one is accepted when
+ * every byte the kernel does not know is zero; outputs are written back up
+ * to the caller's size. ``__reserved`` fields must be zero, and so must
+ * every ``flags`` bit the ioctl does not define.
  *
- * - ENODEV: no dm-vmig device has that number (or it is being removed).
- * - EBUSY: another hand-off operation runs on the device, or the state
+ * Each ioctl names its filter by @disk_fd, a file descriptor of the
+ * device-mapper device open in the caller (``/dev/mapper/NAME`` or
+ * ``/dev/dm-N``), never by a device number: the caller proves it may use
+ * the disk, and the device cannot be removed while the call runs. The
+ * ioctls that change a filter's state need @disk_fd open for writing.
+ *
+ * The ioctls return 0 on success, or -1 with errno set:
+ *
+ * - ENOTTY: the command is not a dm-vmig ioctl.
+ * - EFAULT: the argument pointer, or a pointer inside the structure, is
+ *   not a valid user address.
+ * - EINVAL: ``size`` is below the first version of the structure, a
+ *   ``__reserved`` field is not zero, a value is out of range, or the call
+ *   makes no sense in the filter's state (releasing a disk that is not
+ *   handed off, importing into one that is not INCOMING).
+ * - E2BIG: ``size`` is larger than the kernel knows and the extra bytes
+ *   are not all zero.
+ * - EOPNOTSUPP: a ``flags`` bit the ioctl does not define is set.
+ * - ENOMEM: the kernel could not allocate memory.
+ * - EBADF: @disk_fd is not an open file descriptor, or is not open for
+ *   writing and the ioctl changes the filter's state.
+ * - ENOTBLK: @disk_fd is not a block device.
+ * - ENODEV: the block device is not a device-mapper device whose live
+ *   table is one dm-vmig target (or that target is being replaced).
+ * - EBUSY: another hand-off operation runs on the filter, or its state
  *   does not allow this one while IO is in the way (see "Filter states").
- * - EINVAL: the call makes no sense in the device's state (releasing a
- *   disk that is not handed off, importing into one that is not INCOMING),
- *   or a value is out of range.
+ *
+ * Individual ioctls document further errors.
  */
+
+/*
+ * The ioctl type (magic). 0xBB is unassigned in ioctl-number.rst as of
+ * 6.12; vmig's /dev/vmig has 0xBA.
+ */
+#define DM_VMIG_TYPE 0xBB
+
+/* Bumped on any incompatible change to this header. */
+#define DM_VMIG_API_VERSION 2
+
+enum {
+	DM_VMIG_CMD_BASE = 0x00,
+	DM_VMIG_CMD_GET_INFO = DM_VMIG_CMD_BASE,
+	DM_VMIG_CMD_HANDOFF,
+	DM_VMIG_CMD_EXPORT,
+	DM_VMIG_CMD_IMPORT,
+	DM_VMIG_CMD_RELEASE,
+	DM_VMIG_CMD_COMPLETE,
+	DM_VMIG_CMD_INCOMING,
+};
 
 /**
  * struct vmig_disk_info - ioctl(VMIG_DISK_GET_INFO)
  * @size: sizeof(struct vmig_disk_info)
  * @flags: must be 0
- * @major: the device-mapper device
- * @minor: the device-mapper device
+ * @disk_fd: the device-mapper device, open for reading or writing
  * @state: output: VMIG_DISK_ST_RUNNING...
  * @max_inflight: output: the dispatch depth, 0 for unlimited
  * @held: output: IO the filter holds now (queued or cancelled)
  * @inflight: output: IO at the backing device now
+ * @errors: output: IO that ended with an error at the backing device
  * @passed: output: IO dispatched to the backing device, in total
  * @cancelled: output: IO cancelled by hand-offs, in total
  * @reissued: output: IO reissued from imported packages, in total
- * @errors: output: IO that ended with an error at the backing device
+ * @api_version: output: DM_VMIG_API_VERSION of the module
  * @__reserved: must be 0
  */
 struct vmig_disk_info {
 	__u32 size;
 	__u32 flags;
-	__u32 major;
-	__u32 minor;
+	__s32 disk_fd;
 	__u32 state;
 	__u32 max_inflight;
 	__u32 held;
 	__u32 inflight;
+	__u32 errors;
 	__aligned_u64 passed;
 	__aligned_u64 cancelled;
 	__aligned_u64 reissued;
-	__u32 errors;
+	__u32 api_version;
 	__u32 __reserved;
 };
 
-#define VMIG_DISK_GET_INFO _IO(VMIG_TYPE, VMIG_CMD_DISK_GET_INFO)
+#define VMIG_DISK_GET_INFO _IO(DM_VMIG_TYPE, DM_VMIG_CMD_GET_INFO)
 
 /**
  * struct vmig_disk_handoff - ioctl(VMIG_DISK_HANDOFF)
  * @size: sizeof(struct vmig_disk_handoff)
  * @flags: must be 0
- * @major: the device-mapper device
- * @minor: the device-mapper device
+ * @disk_fd: the device-mapper device, open for writing
  * @mode: VMIG_DISK_HANDOFF_CANCEL or VMIG_DISK_HANDOFF_DRAIN
  * @timeout_ms: how long to wait for the IO in flight, 1 to 600000; 0 for
  *	the device's default (its timeout_ms table argument)
  * @nr_completed: output: IO waited for
  * @nr_cancelled: output: IO cancelled
  * @nr_errors: output: IO waited for that ended with an error
- * @__reserved: must be 0
  * @pkg_len: output: the size of the package
  *
  * Hands the disk off (RUNNING to HANDOFF to FENCED) and builds the package.
@@ -254,25 +286,23 @@ struct vmig_disk_info {
 struct vmig_disk_handoff {
 	__u32 size;
 	__u32 flags;
-	__u32 major;
-	__u32 minor;
+	__s32 disk_fd;
 	__u32 mode;
 	__u32 timeout_ms;
 	__u32 nr_completed;
 	__u32 nr_cancelled;
 	__u32 nr_errors;
-	__u32 __reserved;
 	__aligned_u64 pkg_len;
 };
 
-#define VMIG_DISK_HANDOFF _IO(VMIG_TYPE, VMIG_CMD_DISK_HANDOFF)
+#define VMIG_DISK_HANDOFF _IO(DM_VMIG_TYPE, DM_VMIG_CMD_HANDOFF)
 
 /**
  * struct vmig_disk_export - ioctl(VMIG_DISK_EXPORT)
  * @size: sizeof(struct vmig_disk_export)
  * @flags: must be 0
- * @major: the device-mapper device
- * @minor: the device-mapper device
+ * @disk_fd: the device-mapper device, open for reading or writing
+ * @__reserved: must be 0
  * @buf: user pointer to room for the package
  * @buf_len: the room at @buf in bytes
  * @pkg_len: 0 on input; output: the package's size
@@ -284,14 +314,14 @@ struct vmig_disk_handoff {
 struct vmig_disk_export {
 	__u32 size;
 	__u32 flags;
-	__u32 major;
-	__u32 minor;
+	__s32 disk_fd;
+	__u32 __reserved;
 	__aligned_u64 buf;
 	__aligned_u64 buf_len;
 	__aligned_u64 pkg_len;
 };
 
-#define VMIG_DISK_EXPORT _IO(VMIG_TYPE, VMIG_CMD_DISK_EXPORT)
+#define VMIG_DISK_EXPORT _IO(DM_VMIG_TYPE, DM_VMIG_CMD_EXPORT)
 
 /* struct vmig_disk_import flags */
 #define VMIG_DISK_IMPORT_WAIT (1U << 0)	/* wait for the reissued IO */
@@ -303,20 +333,20 @@ struct vmig_disk_export {
  * struct vmig_disk_import - ioctl(VMIG_DISK_IMPORT)
  * @size: sizeof(struct vmig_disk_import)
  * @flags: VMIG_DISK_IMPORT_WAIT or 0
- * @major: the device-mapper device
- * @minor: the device-mapper device
+ * @disk_fd: the device-mapper device, open for writing
+ * @nr_statuses: the room in @statuses; must be the package's descriptor
+ *	count when @statuses is set
  * @buf: user pointer to the package
  * @buf_len: its length in bytes, at most VMIG_DISK_PKG_MAX
  * @statuses: user pointer to an array of __s32, one per descriptor, or 0.
  *	Needs VMIG_DISK_IMPORT_WAIT. Output: 0 for IO that succeeded (on the
  *	source or reissued here), a negative errno for IO that failed,
  *	VMIG_DISK_RESUBMIT for a cancelled read.
- * @nr_statuses: the room in @statuses; must be the package's descriptor
- *	count when @statuses is set
  * @nr_reissued: output: IO reissued
  * @nr_resubmit: output: reads the VMM must resubmit
  * @nr_failed: output: IO that failed on the source or, with
  *	VMIG_DISK_IMPORT_WAIT, when reissued
+ * @__reserved: must be 0
  *
  * Checks the package, queues its IO ahead of every IO of the guest, and
  * makes an INCOMING disk RUNNING: IO of the guest is let through behind
@@ -329,42 +359,43 @@ struct vmig_disk_export {
 struct vmig_disk_import {
 	__u32 size;
 	__u32 flags;
-	__u32 major;
-	__u32 minor;
+	__s32 disk_fd;
+	__u32 nr_statuses;
 	__aligned_u64 buf;
 	__aligned_u64 buf_len;
 	__aligned_u64 statuses;
-	__u32 nr_statuses;
 	__u32 nr_reissued;
 	__u32 nr_resubmit;
 	__u32 nr_failed;
+	__u32 __reserved;
 };
 
-#define VMIG_DISK_IMPORT _IO(VMIG_TYPE, VMIG_CMD_DISK_IMPORT)
+#define VMIG_DISK_IMPORT _IO(DM_VMIG_TYPE, DM_VMIG_CMD_IMPORT)
 
 /**
  * struct vmig_disk_ctl - ioctl(VMIG_DISK_RELEASE, VMIG_DISK_COMPLETE,
  *	VMIG_DISK_INCOMING)
  * @size: sizeof(struct vmig_disk_ctl)
  * @flags: must be 0
- * @major: the device-mapper device
- * @minor: the device-mapper device
+ * @disk_fd: the device-mapper device, open for writing
+ * @__reserved: must be 0
  *
  * VMIG_DISK_RELEASE cancels a migration: a FENCED disk dispatches its held
  * IO in order and runs again; an INCOMING one lets its guest's IO through.
  * VMIG_DISK_COMPLETE ends one on the source: the held IO of a FENCED disk
  * ends with EREMOTEIO and the disk is GONE. VMIG_DISK_INCOMING makes an idle
- * RUNNING disk, or a GONE one, wait for a package.
+ * RUNNING disk, or a GONE one, wait for a package. The same three are dm
+ * messages (``release``, ``complete``, ``incoming``).
  */
 struct vmig_disk_ctl {
 	__u32 size;
 	__u32 flags;
-	__u32 major;
-	__u32 minor;
+	__s32 disk_fd;
+	__u32 __reserved;
 };
 
-#define VMIG_DISK_RELEASE _IO(VMIG_TYPE, VMIG_CMD_DISK_RELEASE)
-#define VMIG_DISK_COMPLETE _IO(VMIG_TYPE, VMIG_CMD_DISK_COMPLETE)
-#define VMIG_DISK_INCOMING _IO(VMIG_TYPE, VMIG_CMD_DISK_INCOMING)
+#define VMIG_DISK_RELEASE _IO(DM_VMIG_TYPE, DM_VMIG_CMD_RELEASE)
+#define VMIG_DISK_COMPLETE _IO(DM_VMIG_TYPE, DM_VMIG_CMD_COMPLETE)
+#define VMIG_DISK_INCOMING _IO(DM_VMIG_TYPE, DM_VMIG_CMD_INCOMING)
 
-#endif /* _UAPI_LINUX_VMIG_DISK_H */
+#endif /* _UAPI_LINUX_DM_VMIG_H */

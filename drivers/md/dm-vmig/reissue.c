@@ -118,18 +118,22 @@ static struct vmig_dm_req *vmig_dm_reissue_req(struct vmig_dm *c,
 	return req;
 }
 
-int vmig_dm_import(void *priv, const void *pkg, size_t len, u32 flags,
-		   s32 *statuses, struct vmig_disk_result *res)
+int vmig_dm_import(struct vmig_dm *c, const void *pkg, size_t len,
+		   u32 flags, s32 *statuses, struct vmig_disk_result *res)
 {
 	const struct vmig_disk_pkg *hdr = pkg;
 	const struct vmig_disk_desc *d;
-	struct vmig_dm *c = priv;
 	struct vmig_dm_req *req, *tmp;
 	LIST_HEAD(list);
 	u32 i, nr, n = 0;
 	const u8 *data;
 	int ret;
 
+	memset(res, 0, sizeof(*res));
+	if (flags & ~VMIG_DISK_IMPORT_WAIT)
+		return -EOPNOTSUPP;
+	if (statuses && !(flags & VMIG_DISK_IMPORT_WAIT))
+		return -EINVAL;
 	if (!mutex_trylock(&c->op_lock))
 		return -EBUSY;
 	spin_lock_irq(&c->lock);

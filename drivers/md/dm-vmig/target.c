@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * dm-vmig: the device-mapper target "vmig", a VM disk's filter for live
- * migration. See Documentation/admin-guide/dm-vmig.rst.
+ * migration, and the module. See Documentation/admin-guide/dm-vmig.rst.
  *
  * Table: <dev> <offset> [<#opt args> [max_inflight <n>] [timeout_ms <n>]
  * [incoming]]
@@ -18,22 +18,11 @@
 
 struct workqueue_struct *vmig_dm_wq;
 
-static const struct vmig_disk_ops vmig_dm_disk_ops = {
-	.handoff = vmig_dm_handoff,
-	.export = vmig_dm_export,
-	.import = vmig_dm_import,
-	.release = vmig_dm_release,
-	.complete = vmig_dm_complete,
-	.incoming = vmig_dm_incoming,
-	.status = vmig_dm_get_status,
-};
-
 static void vmig_dm_dtr(struct dm_target *ti)
 {
 	struct vmig_dm *c = ti->private;
 
-	if (c->disk)
-		vmig_disk_unregister(c->disk);
+	vmig_dm_unregister(c);
 	/* Suspend waited for our IO; this is for a table never resumed. */
 	wait_event(c->wait, !READ_ONCE(c->reissue_pending));
 	cancel_work_sync(&c->dispatch);
@@ -59,7 +48,7 @@ static int vmig_dm_parse_opts(struct dm_target *ti, struct vmig_dm *c,
 {
 	static const struct dm_arg nr_opts = { 0, 5, "Invalid number of optional arguments" };
 	static const struct dm_arg depth = { 0, VMIG_DM_MAX_DEPTH, "Invalid max_inflight" };
-	static const struct dm_arg timeout = { 1, 600000, "Invalid timeout_ms" };
+	static const struct dm_arg timeout = { 1, VMIG_DM_TIMEOUT_MAX, "Invalid timeout_ms" };
 	unsigned int argc, val;
 	const char *name;
 	int ret;
@@ -104,7 +93,6 @@ static int vmig_dm_parse_opts(struct dm_target *ti, struct vmig_dm *c,
 static int vmig_dm_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 {
 	struct dm_arg_set as = { .argc = argc, .argv = argv };
-	struct vmig_disk *disk;
 	unsigned long long start;
 	struct vmig_dm *c;
 	dev_t devt;
@@ -159,13 +147,11 @@ static int vmig_dm_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		goto bad;
 
 	devt = disk_devt(dm_disk(dm_table_get_md(ti->table)));
-	disk = vmig_disk_register(devt, &vmig_dm_disk_ops, c);
-	if (IS_ERR(disk)) {
-		ret = PTR_ERR(disk);
-		ti->error = "Cannot register with vmig";
+	ret = vmig_dm_register(c, devt);
+	if (ret) {
+		ti->error = "Cannot register the filter";
 		goto bad;
 	}
-	c->disk = disk;
 
 	ti->num_flush_bios = 1;
 	ti->num_discard_bios = 1;
@@ -277,7 +263,7 @@ static void vmig_dm_resume(struct dm_target *ti)
 	c->suspending = false;
 	vmig_dm_kick(c);
 	spin_unlock_irq(&c->lock);
-	vmig_disk_activate(c->disk);
+	vmig_dm_activate(c);
 }
 
 static void vmig_dm_status(struct dm_target *ti, status_type_t type,
@@ -329,9 +315,9 @@ static int vmig_dm_message(struct dm_target *ti, unsigned int argc,
 		else if (argc >= 2 && strcasecmp(argv[1], "cancel"))
 			goto bad;
 		if (argc == 3 && (kstrtouint(argv[2], 10, &timeout) ||
-				  !timeout || timeout > 600000))
+				  !timeout || timeout > VMIG_DM_TIMEOUT_MAX))
 			goto bad;
-		ret = vmig_disk_handoff(c->disk, mode, timeout, &res);
+		ret = vmig_dm_handoff(c, mode, timeout, &res);
 		if (!ret)
 			DMEMIT("completed %u cancelled %u errors %u pkg_len %llu",
 			       res.completed, res.cancelled, res.errors,
@@ -341,11 +327,11 @@ static int vmig_dm_message(struct dm_target *ti, unsigned int argc,
 	if (argc != 1)
 		goto bad;
 	if (!strcasecmp(argv[0], "release"))
-		return vmig_disk_release(c->disk);
+		return vmig_dm_release(c);
 	if (!strcasecmp(argv[0], "complete"))
-		return vmig_disk_complete(c->disk);
+		return vmig_dm_complete(c);
 	if (!strcasecmp(argv[0], "incoming"))
-		return vmig_disk_incoming(c->disk);
+		return vmig_dm_incoming(c);
 bad:
 	DMWARN("%s: unrecognised message", vmig_dm_name(c));
 	return -EINVAL;
@@ -400,8 +386,13 @@ static int __init vmig_dm_init(void)
 	ret = dm_register_target(&vmig_dm_target);
 	if (ret)
 		goto err_register;
+	ret = vmig_dm_ctl_init();
+	if (ret)
+		goto err_ctl;
 	return 0;
 
+err_ctl:
+	dm_unregister_target(&vmig_dm_target);
 err_register:
 	destroy_workqueue(vmig_dm_wq);
 	return ret;
@@ -409,6 +400,7 @@ err_register:
 
 static void __exit vmig_dm_exit(void)
 {
+	vmig_dm_ctl_uninit();
 	dm_unregister_target(&vmig_dm_target);
 	destroy_workqueue(vmig_dm_wq);
 }

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A migration session's state, which its threads (mig_tx.c, mig_rx.c) and
+ * its ioctls (mig.c) move: state changes, the end of a session, and the
+ * switchover digest. Below the threads: it calls only the sockets
+ * (mig_sock.c), the codec (wire.c) and the memory.
+ */
+#include "mig.h"
+
+#include <linux/highmem.h>
+#include <linux/poll.h>
+#include <linux/sched.h>
+#include <linux/spinlock.h>
+#include <linux/timekeeping.h>
+
+bool vmig_mig_stopping(struct vmig_mig *mig)
+{
+	return READ_ONCE(mig->stopping);
+}
+
+/* Under mig->lock: enter @state. */
+void vmig_mig_set_state(struct vmig_mig *mig, u32 state)
+{
+	lockdep_assert_held(&mig->lock);
+	mig->state = state;
+	mig->events++;
+}
+
+/* Tell the threads and poll() that something changed. */
+void vmig_mig_notify(struct vmig_mig *mig)
+{
+	wake_up_all(&mig->wq);
+	wake_up_interruptible_poll(&mig->vm->mig_poll, EPOLLIN | EPOLLRDNORM);
+}
+
+/*
+ * Move from a state in @from (a mask of BIT(state)) to @state, which is not
+ * a final one; false when the session is in another state, or ending.
+ */
+bool vmig_mig_move(struct vmig_mig *mig, u32 from, u32 state)
+{
+	bool changed = false;
+
+	spin_lock(&mig->lock);
+	if (!mig->stopping && (BIT(mig->state) & from) &&
+	    mig->state != state) {
+		vmig_mig_set_state(mig, state);
+		changed = true;
+	}
+	spin_unlock(&mig->lock);
+	if (changed)
+		vmig_mig_notify(mig);
+	return changed;
+}
+
+/*
+ * End the session in the final @state, with @error (negative, or 0),
+ * unless it is ending already. The threads stop; the reaper tears the
+ * session down, and only then makes @state visible: whoever sees a session
+ * ended sees its tracking stopped, or its memory discarded. A @cancel
+ * comes too late once the source sent END: the target may be done.
+ */
+bool vmig_mig_end(struct vmig_mig *mig, u32 state, int error, bool cancel)
+{
+	unsigned int i;
+
+	spin_lock(&mig->lock);
+	if (mig->stopping || (cancel && mig->src.end_sent)) {
+		spin_unlock(&mig->lock);
+		return false;
+	}
+	mig->stopping = true;
+	mig->end_state = state;
+	mig->end_error = -error;
+	mig->end_ns = ktime_get_ns();
+	spin_unlock(&mig->lock);
+	wake_up_all(&mig->wq);
+	/* Wake threads asleep on a socket. */
+	for (i = 0; i < VMIG_MIG_MAX_STREAMS; i++)
+		vmig_sock_shutdown(&mig->streams[i]);
+	schedule_work(&mig->reap);
+	return true;
+}
+
+/*
+ * End the session with @error (negative), unless it is ending already;
+ * @why says what went wrong, for the kernel log.
+ */
+void vmig_mig_fail(struct vmig_mig *mig, int error, const char *why)
+{
+	if (vmig_mig_end(mig, VMIG_MIG_STATE_FAILED, error, false))
+		pr_info("VM %.*s: %s migration failed: %s (%pe)\n",
+			VMIG_NAME_MAX, mig->vm->name,
+			mig->incoming ? "incoming" : "outgoing", why,
+			ERR_PTR(error));
+}
+
+/* The session succeeded. */
+void vmig_mig_done(struct vmig_mig *mig)
+{
+	vmig_mig_end(mig, VMIG_MIG_STATE_DONE, 0, false);
+}
+
+/*
+ * The switchover digest (wire.c defines it) over the CRC32C of every page,
+ * as last sent or received, or with @verify as the memory holds it now.
+ */
+u32 vmig_mig_digest(struct vmig_mig *mig, bool verify)
+{
+	struct vmig_vm *vm = mig->vm;
+	unsigned long i;
+	u32 digest = ~0U;
+
+	for (i = 0; i < vm->nr_pages; i++) {
+		u32 crc = mig->crcs[i];
+
+		if (verify) {
+			/* Pairs with cmpxchg_release() in vmig_mem_page(). */
+			struct page *page = smp_load_acquire(&vm->pages[i]);
+
+			crc = mig->zero_crc;
+			if (page) {
+				void *p = kmap_local_page(page);
+
+				crc = vmig_wire_page_crc(p);
+				kunmap_local(p);
+			}
+		}
+		digest = vmig_wire_digest_step(digest, crc);
+		if (!(i % 1024))
+			cond_resched();
+	}
+	return digest;
+}
