@@ -295,10 +295,10 @@ static struct vmig_mig *vmig_mig_alloc(struct vmig_vm *vm,
 		mig->crcs[i] = mig->zero_crc;
 	if (!mig->incoming) {
 		mig->nr_streams = cmd->nr_fds;
-		mig->src.bits = kvcalloc(vmig_track_bitmap_longs(vm), sizeof(long),
-				     GFP_KERNEL_ACCOUNT);
-		mig->src.carry = kvcalloc(vmig_track_bitmap_longs(vm), sizeof(long),
-				      GFP_KERNEL_ACCOUNT);
+		mig->src.bits = kvcalloc(vmig_track_bitmap_longs(vm),
+					 sizeof(long), GFP_KERNEL_ACCOUNT);
+		mig->src.carry = kvcalloc(vmig_track_bitmap_longs(vm),
+					  sizeof(long), GFP_KERNEL_ACCOUNT);
 		if (!mig->src.bits || !mig->src.carry)
 			goto err;
 	}

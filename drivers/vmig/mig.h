@@ -48,7 +48,7 @@ struct vmig_policy {
 #define VMIG_POLICY_PROBE_PAGES 16
 
 void vmig_policy_epoch(struct vmig_policy *c, u64 guest, u64 wire, u64 ns,
-		    u64 wait_ns);
+		       u64 wait_ns);
 
 static inline unsigned int vmig_policy_epoch_pages(const struct vmig_policy *c)
 {

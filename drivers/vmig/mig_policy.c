@@ -54,7 +54,7 @@ static u64 vmig_policy_expect(const struct vmig_policy *c, unsigned int m)
  * bandwidth cap, in the current mode; and choose the next epoch's mode.
  */
 void vmig_policy_epoch(struct vmig_policy *c, u64 guest, u64 wire, u64 ns,
-		    u64 wait_ns)
+		       u64 wait_ns)
 {
 	unsigned int m = c->lz4;
 	bool fresh = c->prev != m || !c->epochs;
@@ -63,10 +63,10 @@ void vmig_policy_epoch(struct vmig_policy *c, u64 guest, u64 wire, u64 ns,
 
 	guest = max_t(u64, guest, 1);
 	ns = max_t(u64, ns, 1);
-	c->cost[m] = vmig_policy_avg(c->cost[m], div64_u64(cpu_ns * 65536, guest),
-				  fresh);
-	c->ratio[m] = vmig_policy_avg(c->ratio[m], div64_u64(wire * 1024, guest),
-				   fresh);
+	c->cost[m] = vmig_policy_avg(c->cost[m],
+				     div64_u64(cpu_ns * 65536, guest), fresh);
+	c->ratio[m] = vmig_policy_avg(c->ratio[m],
+				      div64_u64(wire * 1024, guest), fresh);
 	rate = div64_u64(wire * NSEC_PER_MSEC, ns);
 	if (wait_ns * 4 > ns) {
 		/* The link (or the cap) held us back: it carries @rate. */

@@ -84,8 +84,7 @@ static int vmig_rx_store(struct vmig_stream *s, const struct vmig_wire_page *d)
 	struct page *page;
 
 	if (le16_to_cpu(d->encoding) == VMIG_PAGE_ZERO) {
-		/* Pairs with cmpxchg_release() in vmig_mem_page(). */
-		page = smp_load_acquire(&vm->pages[idx]);
+		page = vmig_mem_peek(vm, idx);
 		if (page)
 			clear_highpage(page);
 		atomic64_inc(&s->mig->st.zero_pages);

@@ -116,7 +116,7 @@ static int vmig_tx_epoch(struct vmig_stream *s)
 		return ret;
 	now = ktime_get_ns();
 	vmig_policy_epoch(&s->choice, s->epoch_bytes, s->epoch_wire,
-		       now - s->epoch_ns, s->epoch_wait_ns);
+			  now - s->epoch_ns, s->epoch_wait_ns);
 	vmig_tx_epoch_reset(s, now);
 	return 0;
 }
@@ -131,8 +131,7 @@ static int vmig_tx_page(struct vmig_stream *s, unsigned long idx)
 	size_t n;
 	int ret;
 
-	/* Pairs with cmpxchg_release() in vmig_mem_page(). */
-	page = smp_load_acquire(&mig->vm->pages[idx]);
+	page = vmig_mem_peek(mig->vm, idx);
 	/* Never written: zero, and so is the target's (vmig_mem_discard()). */
 	if (!page)
 		return 0;

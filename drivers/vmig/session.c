@@ -115,8 +115,7 @@ u32 vmig_mig_digest(struct vmig_mig *mig, bool verify)
 		u32 crc = mig->crcs[i];
 
 		if (verify) {
-			/* Pairs with cmpxchg_release() in vmig_mem_page(). */
-			struct page *page = smp_load_acquire(&vm->pages[i]);
+			struct page *page = vmig_mem_peek(vm, i);
 
 			crc = mig->zero_crc;
 			if (page) {

@@ -4,12 +4,14 @@
  *
  * The invariant: while tracking runs, a PTE of the memory is writable only
  * if its group's bit is set, or during a harvest that has already taken
- * that bit and will report the group. The fault path (mem.c) sets the bit
- * and makes the PTE writable under the PTE's lock. A harvest
+ * that bit and will report the group. This file owns both sides of it: the
+ * fault side (vmig_track_write_fault(), vmig_track_page_mkwrite(), which
+ * mem.c's fault handlers call) sets the bit and makes the PTE writable
+ * under the PTE's lock. A harvest
  *
  *  1. takes (gets and clears) the bits of its range,
  *  2. waits for faults that hold the folio lock of a page it took (groups
- *     of one page: see vmig_mem_page_mkwrite()),
+ *     of one page: see vmig_track_page_mkwrite()),
  *  3. write-protects the groups it took, in every mapping, taking each PTE
  *     lock: a fault that made a PTE writable before that is undone, and
  *     one that comes after sets its bit after step 1, so the bit stays,
@@ -27,12 +29,15 @@
 
 #include <kunit/visibility.h>
 #include <linux/bitmap.h>
+#include <linux/delay.h>
 #include <linux/fs.h>
 #include <linux/ktime.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
-#include <linux/pagemap.h>
 #include <linux/module.h>
+#include <linux/pagemap.h>
+#include <linux/pgtable.h>
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -345,6 +350,218 @@ int vmig_track_stop(struct vmig_ucmd *ucmd)
 	return vmig_track_end(ucmd->ctx, false);
 }
 
+/* The fault side: a write makes its group writable and dirty. */
+
+/* Untracked faults map 2 MiB at a time. */
+#define VMIG_UNTRACKED_SHIFT 9
+
+#ifdef CONFIG_VMIG_DEBUG
+/*
+ * A test hook: hold single-page write faults this long after marking the
+ * page, folio locked, so that a test can run a harvest inside the window
+ * (selftests/vmig/mem_test.c, mkwrite_window). Zero in normal use; only in
+ * builds with CONFIG_VMIG_DEBUG.
+ */
+static unsigned int test_mkwrite_delay_ms;
+module_param(test_mkwrite_delay_ms, uint, 0600);
+MODULE_PARM_DESC(test_mkwrite_delay_ms, "Test hook: delay single-page write faults (ms)");
+
+static void vmig_mem_test_delay(void)
+{
+	unsigned int ms = READ_ONCE(test_mkwrite_delay_ms);
+
+	if (unlikely(ms))
+		msleep(ms);
+}
+#else
+static inline void vmig_mem_test_delay(void)
+{
+}
+#endif
+
+/*
+ * The group of @pgoff, in page offsets of the object, clamped to the VMA;
+ * returns the address of its first page.
+ */
+static unsigned long vmig_clamp_group(struct vm_area_struct *vma,
+				      unsigned long nr_pages, pgoff_t pgoff,
+				      unsigned int shift, unsigned long *first,
+				      unsigned long *last)
+{
+	*first = max(round_down(pgoff, 1UL << shift), vma->vm_pgoff);
+	*last = min(min(round_down(pgoff, 1UL << shift) + (1UL << shift),
+			nr_pages), vma->vm_pgoff + vma_pages(vma));
+	return vma->vm_start + ((*first - vma->vm_pgoff) << PAGE_SHIFT);
+}
+
+/**
+ * vmig_track_fault_group() - the group a fault maps, of the moment
+ * @vma: the mapping
+ * @pgoff: the faulting page, in page offsets of the object
+ * @first: output: the group's first page, clamped to @vma
+ * @last: output: one past its last page, clamped to @vma
+ *
+ * Untracked memory maps VMIG_UNTRACKED_SHIFT pages at a time. The group may
+ * change as soon as this returns; that only changes which pages a fault
+ * maps, not what is tracked.
+ *
+ * Return: the address of @first in @vma.
+ */
+unsigned long vmig_track_fault_group(struct vm_area_struct *vma, pgoff_t pgoff,
+				     unsigned long *first, unsigned long *last)
+{
+	struct vmig_vm *vm = vma->vm_file->private_data;
+	struct vmig_track *track;
+	unsigned int shift;
+
+	rcu_read_lock();
+	track = rcu_dereference(vm->track);
+	shift = track ? vmig_track_shift(track, pgoff) : VMIG_UNTRACKED_SHIFT;
+	rcu_read_unlock();
+	return vmig_clamp_group(vma, vm->nr_pages, pgoff, shift, first, last);
+}
+
+/* What vmig_pte_mkwrite() needs, for one group. */
+struct vmig_mkwrite {
+	struct vm_area_struct *vma;
+	unsigned long *dirty;	/* the tracking bitmap, NULL when untracked */
+	unsigned long addr;	/* the group's first address ... */
+	unsigned long pgoff;	/* ... and its page offset */
+	bool dirtied;		/* this fault found the group clean */
+};
+
+/*
+ * Make one present PTE writable, under its PTE lock. While tracking, the
+ * page's bit is set first under that same lock: a harvest takes the bits,
+ * then write-protects under the PTE locks, so either it sees this PTE
+ * writable and protects it, or this runs after its take and the bit stays.
+ */
+static int vmig_pte_mkwrite(pte_t *ptep, unsigned long addr, void *data)
+{
+	struct vmig_mkwrite *mk = data;
+	pte_t old = ptep_get(ptep);
+	unsigned long page;
+
+	if (!pte_present(old) || pte_write(old))
+		return 0;
+	page = mk->pgoff + ((addr - mk->addr) >> PAGE_SHIFT);
+	if (mk->dirty && !test_bit(page, mk->dirty) &&
+	    !test_and_set_bit(page, mk->dirty))
+		mk->dirtied = true;
+	/*
+	 * Relaxing permissions under the PTE lock needs no atomic exchange
+	 * and no TLB flush on x86: the hardware cannot set D on a read-only
+	 * PTE, and we set A and D ourselves, so a plain store loses nothing
+	 * (x86's ptep_set_access_flags() does the same). mkdirty comes after
+	 * mkwrite: x86 keeps a write-protected D bit apart.
+	 */
+	set_pte_at(mk->vma->vm_mm, addr, ptep,
+		   pte_mkdirty(pte_mkwrite_novma(pte_mkyoung(old))));
+	return 0;
+}
+
+/**
+ * vmig_track_write_fault() - a write to a page whose PTE is read-only
+ * @vmf: the fault; its page is mapped
+ *
+ * Makes every present PTE of the page's group writable, marking each page
+ * dirty under its PTE's lock (see vmig_pte_mkwrite()). The tracking state
+ * is read under RCU; apply_to_existing_page_range() only takes spinlocks,
+ * so it runs inside the read section. Returns VM_FAULT_NOPAGE, so that the
+ * core never makes a PTE writable behind our back (and .page_mkwrite never
+ * returns 0 on a folio without a mapping, which the core would retry
+ * forever).
+ *
+ * Return: VM_FAULT_NOPAGE, or VM_FAULT_SIGBUS.
+ */
+vm_fault_t vmig_track_write_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct vmig_vm *vm = vma->vm_file->private_data;
+	struct vmig_mkwrite mk = { .vma = vma };
+	unsigned long first, last, addr;
+	struct vmig_track *track;
+	unsigned int shift;
+	vm_fault_t ret = VM_FAULT_NOPAGE;
+
+	if (unlikely(vmf->pgoff >= vm->nr_pages))
+		return VM_FAULT_SIGBUS;
+	rcu_read_lock();
+	track = rcu_dereference(vm->track);
+	shift = track ? vmig_track_shift(track, vmf->pgoff) :
+			VMIG_UNTRACKED_SHIFT;
+	addr = vmig_clamp_group(vma, vm->nr_pages, vmf->pgoff, shift, &first,
+				&last);
+	if (track) {
+		mk.dirty = track->dirty;
+		mk.addr = addr;
+		mk.pgoff = first;
+		this_cpu_inc(vm->stats->write_faults);
+	}
+	if (apply_to_existing_page_range(vma->vm_mm, addr,
+					 (last - first) << PAGE_SHIFT,
+					 vmig_pte_mkwrite, &mk))
+		ret = VM_FAULT_SIGBUS;
+	if (mk.dirtied)
+		this_cpu_inc(vm->stats->groups_dirtied);
+	rcu_read_unlock();
+	return ret;
+}
+
+/* Whether tracking runs with a group of one page for @pgoff. */
+static bool vmig_track_single(struct vmig_vm *vm, pgoff_t pgoff)
+{
+	struct vmig_track *track;
+	bool single;
+
+	rcu_read_lock();
+	track = rcu_dereference(vm->track);
+	single = track && !vmig_track_shift(track, pgoff);
+	rcu_read_unlock();
+	return single;
+}
+
+/**
+ * vmig_track_page_mkwrite() - .page_mkwrite of the memory's mappings
+ * @vmf: the fault
+ *
+ * A group of one page takes a shorter path than vmig_track_write_fault():
+ * mark the page with its folio locked and let the core make the PTE
+ * writable (VM_FAULT_LOCKED), which saves a page-table walk. The core
+ * unlocks the folio only after that, and a harvest waits for locked folios
+ * of the pages it takes before it write-protects them (step 2 above).
+ *
+ * Return: VM_FAULT_LOCKED, or what vmig_track_write_fault() returns.
+ */
+vm_fault_t vmig_track_page_mkwrite(struct vm_fault *vmf)
+{
+	struct vmig_vm *vm = vmf->vma->vm_file->private_data;
+	struct folio *folio = page_folio(vmf->page);
+	struct vmig_track *track;
+
+	/* Groups take the walk, without touching the folio lock. */
+	if (!vmig_track_single(vm, vmf->pgoff))
+		return vmig_track_write_fault(vmf);
+
+	folio_lock(folio);
+	rcu_read_lock();
+	track = rcu_dereference(vm->track);
+	/* Tracking may have stopped, or the region grown, meanwhile. */
+	if (!track || vmig_track_shift(track, vmf->pgoff)) {
+		rcu_read_unlock();
+		folio_unlock(folio);
+		return vmig_track_write_fault(vmf);
+	}
+	this_cpu_inc(vm->stats->write_faults);
+	if (!test_and_set_bit(vmf->pgoff, track->dirty))
+		this_cpu_inc(vm->stats->groups_dirtied);
+	rcu_read_unlock();
+	vmig_mem_test_delay();
+	return VM_FAULT_LOCKED;
+}
+
+/* The harvest side. */
+
 /* Only at release: no mapping, so no fault, is left. */
 void vmig_track_uninit(struct vmig_vm *vm)
 {
@@ -400,8 +617,7 @@ static void vmig_wait_unlocked(struct vmig_vm *vm, const unsigned long *bits,
 	unsigned long i;
 
 	for_each_set_bit(i, bits, nbits) {
-		/* Pairs with cmpxchg_release() in vmig_mem_page(). */
-		struct page *page = smp_load_acquire(&vm->pages[first + i]);
+		struct page *page = vmig_mem_peek(vm, first + i);
 
 		if (page)
 			folio_wait_locked(page_folio(page));
@@ -438,8 +654,7 @@ static unsigned long vmig_keep_pinned(struct vmig_vm *vm,
 	unsigned long i, pinned = 0;
 
 	for_each_set_bit(i, bits, nbits) {
-		/* Pairs with cmpxchg_release() in vmig_mem_page(). */
-		struct page *page = smp_load_acquire(&vm->pages[first + i]);
+		struct page *page = vmig_mem_peek(vm, first + i);
 
 		if (page && vmig_page_referenced(page)) {
 			set_bit(first + i, track->dirty);

@@ -6,6 +6,7 @@
 #define _VMIG_VMIG_H
 
 #include <linux/list.h>
+#include <linux/mm_types.h>
 #include <linux/mutex.h>
 #include <linux/rcupdate.h>
 #include <linux/types.h>
@@ -17,6 +18,7 @@ struct file;
 struct page;
 struct poll_table_struct;
 struct vm_area_struct;
+struct vm_fault;
 
 /* The VMIG_FEATURE_* bits this module reports in VMIG_GET_API_VERSION. */
 #define VMIG_FEATURES 0ULL
@@ -131,6 +133,13 @@ int vmig_mem_mmap(struct file *file, struct vm_area_struct *vma);
 struct page *vmig_mem_page(struct vmig_vm *vm, unsigned long idx);
 void vmig_mem_discard(struct vmig_vm *vm);
 
+/* The page at @idx if it has been allocated, else NULL; never allocates. */
+static inline struct page *vmig_mem_peek(struct vmig_vm *vm, unsigned long idx)
+{
+	/* Pairs with cmpxchg_release() in vmig_mem_page(). */
+	return smp_load_acquire(&vm->pages[idx]);
+}
+
 /* track.c: write tracking and the dirty log. */
 
 /* Automatic group sizes are chosen per region of this many pages (log2). */
@@ -174,6 +183,10 @@ static inline unsigned int vmig_track_shift(const struct vmig_track *track,
 	return track->shift;
 }
 
+unsigned long vmig_track_fault_group(struct vm_area_struct *vma, pgoff_t pgoff,
+				     unsigned long *first, unsigned long *last);
+vm_fault_t vmig_track_write_fault(struct vm_fault *vmf);
+vm_fault_t vmig_track_page_mkwrite(struct vm_fault *vmf);
 int vmig_track_begin(struct vmig_vm *vm, u32 group_pages, bool session);
 int vmig_track_end(struct vmig_vm *vm, bool session);
 bool vmig_track_group_valid(u32 group_pages);
