@@ -7,10 +7,10 @@
 # drain mode, a cancelled hand-off, the fence, ordering of overlapping
 # writes, errors from dm-flakey and from a backing device that turns into
 # an error target. dm_wl writes and checks the data. Needs root, losetup,
-# dmsetup, and vmig.ko loaded.
+# dmsetup; dm-vmig.ko is loaded here.
 dir=$(cd "$(dirname "$0")" && pwd)
 . "$dir/tap.sh"
-echo "1..32"
+echo "1..33"
 wl=$dir/dm_wl
 work=$(mktemp -d)
 EBADE=52
@@ -119,6 +119,11 @@ migctl disk status vmig-nonexistent >/dev/null 2>&1
 r3=$?
 [ $r1 -ne 0 ] && [ $r2 -ne 0 ] && [ $r3 -ne 0 ]
 result $? "migctl: import, export and status refuse what makes no sense"
+
+DM_CTL_DISK=$(dev vmig-a) DM_CTL_OTHER=$loop "$dir/dm_ctl_test" >"$work/ctl" 2>&1
+r=$?
+sed 's/^/# /' "$work/ctl"
+result $r "/dev/dm-vmig names a disk by an open fd, checked in the documented order"
 
 # --- pass-through -------------------------------------------------------
 

@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/dm-vmig, dm-vmig's control node, as userspace sees it: how an ioctl
+ * names its disk (an open fd of the device-mapper device, checked in the
+ * documented order) and the checks every ioctl inherits from the
+ * dispatcher. Run by dm_test.sh, which passes a running dm-vmig device in
+ * DM_CTL_DISK and a block device that is not one in DM_CTL_OTHER. Every
+ * call here fails before it could change the filter, but GET_INFO.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <linux/dm-vmig.h>
+#include <linux/vmig.h>
+
+#include "kselftest_harness.h"
+
+#define CTL_DEV "/dev/dm-vmig"
+
+FIXTURE(ctl) {
+	int ctl;
+	int rw;		/* the dm-vmig device, read-write */
+	int ro;		/* the same, read-only */
+	int other;	/* a block device that is not dm-vmig */
+	int file;	/* not a block device */
+};
+
+FIXTURE_SETUP(ctl)
+{
+	const char *disk = getenv("DM_CTL_DISK");
+	const char *other = getenv("DM_CTL_OTHER");
+
+	self->ctl = self->rw = self->ro = self->other = self->file = -1;
+	if (!disk || !other)
+		SKIP(return, "DM_CTL_DISK and DM_CTL_OTHER not set");
+	self->ctl = open(CTL_DEV, O_RDWR);
+	ASSERT_LE(0, self->ctl);
+	self->rw = open(disk, O_RDWR);
+	ASSERT_LE(0, self->rw);
+	self->ro = open(disk, O_RDONLY);
+	ASSERT_LE(0, self->ro);
+	self->other = open(other, O_RDWR);
+	ASSERT_LE(0, self->other);
+	self->file = open("/proc/self/status", O_RDONLY);
+	ASSERT_LE(0, self->file);
+}
+
+FIXTURE_TEARDOWN(ctl)
+{
+	int *fds[] = { &self->ctl, &self->rw, &self->ro, &self->other,
+		       &self->file };
+	unsigned int i;
+
+	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+}
+
+/* ioctl(@fd, @cmd, @arg): 0, or the errno. */
+static int call(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) ? errno : 0;
+}
+
+static int info(int ctl, int disk_fd, struct vmig_disk_info *in)
+{
+	memset(in, 0, sizeof(*in));
+	in->size = sizeof(*in);
+	in->disk_fd = disk_fd;
+	return call(ctl, VMIG_DISK_GET_INFO, in);
+}
+
+static int ctl_cmd(int ctl, unsigned long cmd, int disk_fd)
+{
+	struct vmig_disk_ctl c = { .size = sizeof(c), .disk_fd = disk_fd };
+
+	return call(ctl, cmd, &c);
+}
+
+TEST_F(ctl, info_names_disk_by_fd)
+{
+	struct vmig_disk_info in;
+
+	ASSERT_EQ(0, info(self->ctl, self->rw, &in));
+	EXPECT_EQ(VMIG_DISK_ST_RUNNING, in.state);
+	EXPECT_EQ(DM_VMIG_API_VERSION, in.api_version);
+	/* Reading the state needs no write access. */
+	ASSERT_EQ(0, info(self->ctl, self->ro, &in));
+	EXPECT_EQ(VMIG_DISK_ST_RUNNING, in.state);
+}
+
+TEST_F(ctl, fd_checks)
+{
+	struct vmig_disk_info in;
+
+	EXPECT_EQ(EBADF, info(self->ctl, -1, &in));
+	EXPECT_EQ(EBADF, info(self->ctl, 1000000, &in));
+	EXPECT_EQ(ENOTBLK, info(self->ctl, self->file, &in));
+	EXPECT_EQ(ENOTBLK, info(self->ctl, self->ctl, &in));
+	EXPECT_EQ(ENODEV, info(self->ctl, self->other, &in));
+}
+
+TEST_F(ctl, state_changes_need_write)
+{
+	struct vmig_disk_handoff h = { .size = sizeof(h), .disk_fd = self->ro };
+	struct vmig_disk_import imp = { .size = sizeof(imp),
+					.disk_fd = self->ro };
+	struct vmig_disk_info in;
+	char pkg[sizeof(struct vmig_disk_pkg)] = { 0 };
+
+	EXPECT_EQ(EBADF, call(self->ctl, VMIG_DISK_HANDOFF, &h));
+	imp.buf = (uintptr_t)pkg;
+	imp.buf_len = sizeof(pkg);
+	EXPECT_EQ(EBADF, call(self->ctl, VMIG_DISK_IMPORT, &imp));
+	EXPECT_EQ(EBADF, ctl_cmd(self->ctl, VMIG_DISK_RELEASE, self->ro));
+	EXPECT_EQ(EBADF, ctl_cmd(self->ctl, VMIG_DISK_COMPLETE, self->ro));
+	EXPECT_EQ(EBADF, ctl_cmd(self->ctl, VMIG_DISK_INCOMING, self->ro));
+	/* With write access, the state decides: nothing to release. */
+	EXPECT_EQ(EINVAL, ctl_cmd(self->ctl, VMIG_DISK_RELEASE, self->rw));
+	ASSERT_EQ(0, info(self->ctl, self->rw, &in));
+	EXPECT_EQ(VMIG_DISK_ST_RUNNING, in.state);
+}
+
+TEST_F(ctl, general_format)
+{
+	struct vmig_disk_ctl c = { .size = sizeof(c), .disk_fd = self->rw };
+	struct vmig_disk_info in;
+
+	c.flags = 1;
+	EXPECT_EQ(EOPNOTSUPP, call(self->ctl, VMIG_DISK_RELEASE, &c));
+	c.flags = 0;
+	c.__reserved = 1;
+	EXPECT_EQ(EINVAL, call(self->ctl, VMIG_DISK_RELEASE, &c));
+	c.__reserved = 0;
+	c.size = 8;
+	EXPECT_EQ(EINVAL, call(self->ctl, VMIG_DISK_RELEASE, &c));
+	EXPECT_EQ(EFAULT, call(self->ctl, VMIG_DISK_GET_INFO, NULL));
+	/* A stray direction bit, and another type, are not ours. */
+	EXPECT_EQ(ENOTTY, call(self->ctl, _IOW(DM_VMIG_TYPE,
+					       DM_VMIG_CMD_GET_INFO, int),
+			       &in));
+	EXPECT_EQ(ENOTTY, call(self->ctl, VMIG_GET_API_VERSION, &in));
+	EXPECT_EQ(ENOTTY, call(self->ctl, _IO(DM_VMIG_TYPE, 0x3f), &in));
+}
+
+/* vmig.ko knows nothing of disks: /dev/vmig refuses dm-vmig's numbers. */
+TEST_F(ctl, not_on_dev_vmig)
+{
+	struct vmig_disk_info in;
+	int vmig = open("/dev/vmig", O_RDWR);
+
+	if (vmig < 0)
+		SKIP(return, "vmig.ko not loaded");
+	EXPECT_EQ(ENOTTY, info(vmig, self->rw, &in));
+	EXPECT_EQ(ENOTTY, call(vmig, _IO(VMIG_TYPE, 0x40), &in));
+	close(vmig);
+}
+
+TEST_HARNESS_MAIN
