@@ -5,6 +5,8 @@
 # errors with the documented exit status for bad input. Prints TAP.
 vm=mctl-$$
 . "$(dirname "$0")/tap.sh"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
 
 # expect STATUS PATTERN DESC CMD...: exit status and output (stdout+stderr)
 expect() {
@@ -23,22 +25,37 @@ if [ "$(id -u)" -ne 0 ] || [ ! -e /dev/vmig ]; then
 	echo "1..0 # SKIP needs root and vmig loaded"
 	exit 4
 fi
-echo "1..26"
+echo "1..36"
 
 expect 0 "" "vm create" migctl vm create "$vm" 8M
 expect 0 "^$vm .*8.0 MiB .* 2048 no" "vm list shows it" migctl vm list
+expect 0 "{\"name\":\"$vm\",\"nr_pages\":2048,\"group_pages\":0}" \
+	"vm list --json shows it" migctl vm list --json
 expect 1 "exists" "vm create twice" migctl vm create "$vm" 8M
 expect 2 "bad size" "vm create with a bad size" migctl vm create x 12345
+expect 2 "SIZE: 4K to 64G" "vm create above 64 GiB" migctl vm create x 65G
 expect 1 "bad name" "vm create with a bad name" migctl vm create "a b" 8M
 expect 0 "write faults: *0" "vm stats" migctl vm stats "$vm"
-expect 0 '"nr_pages": 2048' "vm stats --json" migctl vm stats "$vm" --json
+expect 0 "^{\"name\":\"$vm\",\"nr_pages\":2048,.*\"pages_present\":[0-9]*}$" \
+	"vm stats --json" migctl vm stats "$vm" --json
 expect 0 "round 2: 0 pages dirty" "track two rounds" \
 	migctl track "$vm" --group-pages 16 --interval 10 --count 2
+expect 0 "round 1: 0 pages dirty" "track with the options before the name" \
+	migctl track --count 1 --interval 10 "$vm"
+expect 0 "^{\"name\":\"$vm\",\"round\":1,\"dirty_pages\":0," "track --json" \
+	migctl track "$vm" --count 1 --interval 10 --json
+expect 2 "--count: 0 to 1000000000, not '99999999999'" \
+	"track with an out-of-range count" \
+	migctl track "$vm" --count 99999999999
 expect 0 "^$vm .* no$" "tracking stopped after track" migctl vm list
 expect 1 "power of two" "track with a bad group size" \
 	migctl track "$vm" --group-pages 3 --count 1
 expect 1 "no such VM" "stats of a missing VM" migctl vm stats nosuchvm
 expect 1 "never migrated" "status before any migration" migctl status "$vm"
+expect 1 "never migrated" "status --json before the name" \
+	migctl status --json "$vm"
+expect 0 "^usage: migctl status NAME \[--json\]" "status --help" \
+	migctl status --help
 expect 1 "no migration runs" "cancel with no migration" migctl cancel "$vm"
 expect 1 "cannot switch over" "switchover with no migration" \
 	migctl switchover "$vm"
@@ -62,6 +79,27 @@ expect 2 "the VMM handles a stall" "vmm switchover with a forced stall" \
 	migctl migrate "$vm" 127.0.0.1:1 --switchover vmm --on-stall force
 expect 1 "no source connected" "listen times out" \
 	migctl listen "$vm" --port 7099 --timeout 1
+expect 2 "TIMEOUT_MS: 0 to 600000" "disk handoff with an out-of-range timeout" \
+	migctl disk handoff nosuchdisk cancel 600001
+
+# An empty hand-off package (64 bytes, CRC32C 0x77e232cf) in a file whose
+# name JSON must escape.
+pkg="$work/pkg \"q\\.pkg"
+printf '\126\104\123\113\001\000\100\000\050\000\000\000\000\000\000\000' >"$pkg"
+printf '\317\062\342\167\000\000\000\000\010\000\000\000\000\000\000\000' >>"$pkg"
+head -c 32 /dev/zero >>"$pkg"
+expect 0 "^package: 0 IO, 0 bytes of data, cancel mode, 8 sectors, CRC ok" \
+	"disk show checks a package" migctl disk show "$pkg"
+want=$(printf '{"file":"%s/pkg \\"q\\\\.pkg","pkg_len":64,' "$work")
+out=$(migctl disk show "$pkg" --json 2>&1)
+rc=$?
+[ $rc -eq 0 ] && [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] &&
+	printf '%s\n' "$out" | grep -qF "$want" &&
+	printf '%s\n' "$out" | grep -q '"ios":\[\]}$'
+r=$?
+[ $r -eq 0 ] || echo "# got status $rc: $out"
+result $r "disk show --json escapes the file name"
+
 expect 0 "" "vm destroy" migctl vm destroy "$vm"
 expect 1 "no such VM" "vm destroy twice" migctl vm destroy "$vm"
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * migctl disk: a dm-vmig filter's state and its hand-off.
+ * migctl disk: a dm-vmig filter's state and its hand-off, through the
+ * ioctls of /dev/dm-vmig.
  *
  *   migctl disk status DM
  *   migctl disk handoff DM [cancel|drain] [TIMEOUT_MS]
@@ -9,18 +10,31 @@
  *   migctl disk release|complete|incoming DM
  *   migctl disk show FILE
  *
- * DM is a device-mapper name or a device path.
+ * DM is a device-mapper name or a device path. Every command that prints
+ * something takes --json.
  */
-#include <stdbool.h>
+#include <dirent.h>
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <isa-l/crc.h>
+#include <linux/dm-vmig.h>
 
-#include "libvmig_disk.h"
 #include "migctl.h"
 
-static const char * const state_names[] = {
+#define DM_VMIG_DEVICE "/dev/dm-vmig"
+
+/* Exit status: the hand-off or the import reports failed IO. */
+#define IO_FAILED 3
+
+static const char *const state_names[] = {
 	[VMIG_DISK_ST_RUNNING] = "running",
 	[VMIG_DISK_ST_HANDOFF] = "handoff",
 	[VMIG_DISK_ST_FENCED] = "fenced",
@@ -28,7 +42,7 @@ static const char * const state_names[] = {
 	[VMIG_DISK_ST_INCOMING] = "incoming",
 };
 
-static const char * const op_names[] = {
+static const char *const op_names[] = {
 	[VMIG_DISK_OP_READ] = "read",
 	[VMIG_DISK_OP_WRITE] = "write",
 	[VMIG_DISK_OP_FLUSH] = "flush",
@@ -36,29 +50,146 @@ static const char * const op_names[] = {
 	[VMIG_DISK_OP_WRITE_ZEROES] = "write-zeroes",
 };
 
-static void disk_usage(void)
-{
-	fprintf(stderr,
-		"usage: migctl disk status DM\n"
-		"       migctl disk handoff DM [cancel|drain] [TIMEOUT_MS]\n"
-		"       migctl disk export DM FILE\n"
-		"       migctl disk import DM FILE [wait]\n"
-		"       migctl disk release|complete|incoming DM\n"
-		"       migctl disk show FILE\n");
-}
+static const char *const flag_names[] = {
+	"fua", "preflush", "sync", "meta", "nounmap",
+};
+
+static const char *const mode_names[] = {
+	[VMIG_DISK_HANDOFF_CANCEL] = "cancel",
+	[VMIG_DISK_HANDOFF_DRAIN] = "drain",
+};
+
+/* The disk a command works on: the control node and the dm device. */
+struct disk {
+	int ctl, fd;
+	char name[128];	/* the device-mapper name */
+};
 
 static int fail(const char *what, int err)
 {
-	fprintf(stderr, "migctl: %s: %s\n", what, strerror(-err));
+	fprintf(stderr, "migctl: %s: %s\n", what, strerror(err));
 	return 1;
 }
 
+static int dm_ioctl(const struct disk *d, unsigned long cmd, void *arg)
+{
+	return ioctl(d->ctl, cmd, arg) ? errno : 0;
+}
+
+/* /dev/dm-N of the device-mapper device named @name, from sysfs. */
+static int find_by_name(const char *name, char *path, size_t len)
+{
+	char file[300], buf[160];
+	struct dirent *de;
+	int ret = -1;
+	DIR *dir;
+	FILE *f;
+
+	dir = opendir("/sys/block");
+	while (dir && ret && (de = readdir(dir))) {
+		if (strncmp(de->d_name, "dm-", 3))
+			continue;
+		snprintf(file, sizeof(file), "/sys/block/%s/dm/name",
+			 de->d_name);
+		f = fopen(file, "r");
+		if (!f)
+			continue;
+		if (fgets(buf, sizeof(buf), f)) {
+			buf[strcspn(buf, "\n")] = '\0';
+			if (!strcmp(buf, name)) {
+				snprintf(path, len, "/dev/%s", de->d_name);
+				ret = 0;
+			}
+		}
+		fclose(f);
+	}
+	if (dir)
+		closedir(dir);
+	return ret;
+}
+
+/* The device-mapper name of the block device @fd, or @fallback. */
+static void dm_name(int fd, const char *fallback, char *name, size_t len)
+{
+	char file[64];
+	struct stat st;
+	FILE *f = NULL;
+
+	snprintf(name, len, "%s", fallback);
+	if (!fstat(fd, &st)) {
+		snprintf(file, sizeof(file), "/sys/dev/block/%u:%u/dm/name",
+			 major(st.st_rdev), minor(st.st_rdev));
+		f = fopen(file, "r");
+	}
+	if (f && fgets(name, len, f))
+		name[strcspn(name, "\n")] = '\0';
+	if (f)
+		fclose(f);
+}
+
+/*
+ * Open the control node and disk @arg: read-only, or for writing (@rw),
+ * which the ioctls that change the filter's state need.
+ */
+static int disk_open(struct disk *d, const char *arg, bool rw)
+{
+	char path[300];
+	struct stat st;
+
+	snprintf(path, sizeof(path), strchr(arg, '/') ? "%s" :
+		 "/dev/mapper/%s", arg);
+	d->fd = open(path, (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	if (d->fd < 0 && errno == ENOENT && !strchr(arg, '/') &&
+	    !find_by_name(arg, path, sizeof(path)))
+		d->fd = open(path, (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	if (d->fd < 0 && errno == ENOENT) {
+		fprintf(stderr, "migctl: %s: no such device-mapper device\n",
+			arg);
+		return 1;
+	}
+	if (d->fd < 0)
+		return fail(path, errno);
+	if (fstat(d->fd, &st) || !S_ISBLK(st.st_mode)) {
+		close(d->fd);
+		fprintf(stderr, "migctl: %s: not a block device\n", arg);
+		return 1;
+	}
+	dm_name(d->fd, arg, d->name, sizeof(d->name));
+	d->ctl = open(DM_VMIG_DEVICE, O_RDWR | O_CLOEXEC);
+	if (d->ctl >= 0)
+		return 0;
+	fprintf(stderr, "migctl: cannot open %s: %s\n", DM_VMIG_DEVICE,
+		strerror(errno));
+	if (errno == ENOENT || errno == ENXIO || errno == ENODEV)
+		fprintf(stderr,
+			"migctl: is the dm-vmig module loaded? Try 'modprobe dm-vmig'.\n");
+	close(d->fd);
+	return 1;
+}
+
+static void disk_close(struct disk *d)
+{
+	close(d->ctl);
+	close(d->fd);
+}
+
+/* The errors of the disk ioctls, said for a person. */
+static int ioctl_fail(const char *what, int err)
+{
+	if (err == ENODEV) {
+		fprintf(stderr, "migctl: %s: not a dm-vmig device\n", what);
+		return 1;
+	}
+	return fail(what, err);
+}
+
+/* --- the package ------------------------------------------------------ */
+
 static void *read_file(const char *path, size_t *len)
 {
-	size_t cap = 1 << 16, n = 0;
+	size_t cap = 1 << 16, n = 0, r;
 	char *buf = malloc(cap), *nbuf;
 	FILE *f = fopen(path, "rb");
-	size_t r;
 
 	if (!f || !buf) {
 		if (f)
@@ -68,226 +199,490 @@ static void *read_file(const char *path, size_t *len)
 	}
 	while ((r = fread(buf + n, 1, cap - n, f)) > 0) {
 		n += r;
-		if (n == cap) {
-			nbuf = realloc(buf, cap * 2);
-			if (!nbuf) {
-				n = 0;
-				break;
-			}
-			buf = nbuf;
-			cap *= 2;
+		if (n < cap)
+			continue;
+		if (cap >= VMIG_DISK_PKG_MAX + 1)
+			break;
+		nbuf = realloc(buf, cap * 2);
+		if (!nbuf) {
+			fclose(f);
+			free(buf);
+			return NULL;
 		}
+		buf = nbuf;
+		cap *= 2;
 	}
 	fclose(f);
 	*len = n;
 	return buf;
 }
 
-static void print_descs(const void *pkg, int nr, const __s32 *statuses)
+/*
+ * Check a package's header, size and CRC (the kernel checks every
+ * descriptor too). Returns the number of descriptors, or -1.
+ */
+static int pkg_verify(const void *pkg, size_t len)
 {
+	const size_t at = offsetof(struct vmig_disk_pkg, crc);
+	const struct vmig_disk_pkg *h = pkg;
+	static const unsigned char zero[4];
+	__u32 crc, nr;
+
+	if (len < sizeof(*h) || len > VMIG_DISK_PKG_MAX ||
+	    le32toh(h->magic) != VMIG_DISK_PKG_MAGIC ||
+	    le16toh(h->version) != VMIG_DISK_PKG_VERSION ||
+	    le16toh(h->hdr_size) != sizeof(*h) ||
+	    le32toh(h->desc_size) != sizeof(struct vmig_disk_desc))
+		return -1;
+	nr = le32toh(h->nr_descs);
+	if (nr > (len - sizeof(*h)) / sizeof(struct vmig_disk_desc) ||
+	    le64toh(h->data_len) != len - sizeof(*h) -
+				    nr * sizeof(struct vmig_disk_desc))
+		return -1;
+	crc = crc32_iscsi((unsigned char *)pkg, at, ~0U);
+	crc = crc32_iscsi((unsigned char *)zero, sizeof(zero), crc);
+	crc = crc32_iscsi((unsigned char *)pkg + at + 4, len - at - 4, crc);
+	return crc == le32toh(h->crc) ? (int)nr : -1;
+}
+
+static const struct vmig_disk_desc *pkg_desc(const void *pkg, __u32 i)
+{
+	return (const struct vmig_disk_desc *)((const char *)pkg +
+		sizeof(struct vmig_disk_pkg)) + i;
+}
+
+/* Read and check the package in @path; NULL after saying why. */
+static void *load_pkg(const char *path, size_t *len, int *nr)
+{
+	void *pkg = read_file(path, len);
+
+	if (!pkg) {
+		fail(path, errno);
+		return NULL;
+	}
+	*nr = pkg_verify(pkg, *len);
+	if (*nr < 0) {
+		fprintf(stderr, "migctl: %s: not a valid hand-off package\n",
+			path);
+		free(pkg);
+		return NULL;
+	}
+	return pkg;
+}
+
+/* What became of IO @d: ok, error, resubmit, pending; @err its error. */
+static const char *io_status(const struct vmig_disk_desc *d,
+			     const __s32 *status, int *err)
+{
+	bool done = le16toh(d->kind) == VMIG_DISK_COMPLETED;
+	int st = status ? *status :
+		 done ? -(int)le16toh(d->error) : VMIG_DISK_RESUBMIT;
+
+	*err = st < 0 ? -st : 0;
+	if (st == VMIG_DISK_RESUBMIT)
+		return done ? "?" : status ? "resubmit" : "pending";
+	return st ? "error" : "ok";
+}
+
+static struct json_object *io_json(const struct vmig_disk_desc *d,
+				   const __s32 *status)
+{
+	unsigned int op = le16toh(d->op), fl = le16toh(d->flags), i;
+	struct json_object *o = json_object_new_object(), *flags;
+	const char *st;
+	int err;
+
+	st = io_status(d, status, &err);
+	migctl_json_u64(o, "seq", le64toh(d->seq));
+	migctl_json_str(o, "kind", le16toh(d->kind) == VMIG_DISK_COMPLETED ?
+			"completed" : "cancelled");
+	migctl_json_str(o, "op", op < ARRAY_SIZE(op_names) ? op_names[op] : "?");
+	migctl_json_u64(o, "sector", le64toh(d->sector));
+	migctl_json_u64(o, "len", le32toh(d->len));
+	flags = json_object_new_array();
+	for (i = 0; i < ARRAY_SIZE(flag_names); i++)
+		if (fl & (1U << i))
+			json_object_array_add(flags,
+					      json_object_new_string(flag_names[i]));
+	json_object_object_add(o, "flags", flags);
+	migctl_json_str(o, "status", st);
+	migctl_json_str(o, "error", err ? strerror(err) : "");
+	return o;
+}
+
+/* The package's IO, as a JSON array under "ios" in @o. */
+static void ios_json(struct json_object *o, const void *pkg, int nr,
+		     const __s32 *statuses)
+{
+	struct json_object *arr = json_object_new_array();
+	const __s32 *st;
 	int i;
+
+	for (i = 0; i < nr; i++) {
+		st = statuses ? &statuses[i] : NULL;
+		json_object_array_add(arr, io_json(pkg_desc(pkg, i), st));
+	}
+	json_object_object_add(o, "ios", arr);
+}
+
+static void print_ios(const void *pkg, int nr, const __s32 *statuses)
+{
+	const struct vmig_disk_desc *d;
+	unsigned int op, fl;
+	const char *st;
+	int i, err;
 
 	printf("%-8s %-10s %-12s %-8s %-6s %-9s %s\n", "seq", "kind", "op",
 	       "sector", "bytes", "flags", "status");
 	for (i = 0; i < nr; i++) {
-		const struct vmig_disk_desc *d = vmig_disk_pkg_desc(pkg, i);
-		unsigned int op = le16toh(d->op), fl = le16toh(d->flags);
-		bool done = le16toh(d->kind) == VMIG_DISK_COMPLETED;
-		int st;
-
-		if (statuses)
-			st = statuses[i];
-		else
-			st = done ? -(int)le16toh(d->error) : VMIG_DISK_RESUBMIT;
+		d = pkg_desc(pkg, i);
+		op = le16toh(d->op);
+		fl = le16toh(d->flags);
+		st = io_status(d, statuses ? &statuses[i] : NULL, &err);
 		printf("%-8llu %-10s %-12s %-8llu %-6u %s%s%s%-3s ",
 		       (unsigned long long)le64toh(d->seq),
-		       done ? "completed" : "cancelled",
+		       le16toh(d->kind) == VMIG_DISK_COMPLETED ? "completed" :
+		       "cancelled",
 		       op < ARRAY_SIZE(op_names) ? op_names[op] : "?",
 		       (unsigned long long)le64toh(d->sector), le32toh(d->len),
 		       fl & VMIG_DISK_F_FUA ? "F" : "-",
 		       fl & VMIG_DISK_F_PREFLUSH ? "P" : "-",
 		       fl & VMIG_DISK_F_SYNC ? "S" : "-", "");
-		if (st == VMIG_DISK_RESUBMIT)
-			printf("%s\n", done ? "?" : (statuses ? "resubmit" :
-			       "pending"));
-		else if (st)
-			printf("error %s\n", strerror(-st));
+		if (err)
+			printf("error %s\n", strerror(err));
 		else
-			printf("ok\n");
+			printf("%s\n", st);
 	}
 }
 
-static int disk_show(const char *path)
+/* --- the commands ----------------------------------------------------- */
+
+static int run_show(const struct migctl_cmd *cmd, int argc, char **argv)
 {
 	const struct vmig_disk_pkg *h;
+	struct json_object *o;
+	bool json = false;
+	char **args;
 	size_t len;
 	void *pkg;
 	int nr;
 
-	pkg = read_file(path, &len);
-	if (!pkg) {
-		perror(path);
+	nr = migctl_parse(cmd, argc, argv, migctl_json_opt, &json, &argc,
+			  &args);
+	if (nr >= 0)
+		return nr;
+	pkg = load_pkg(args[0], &len, &nr);
+	if (!pkg)
 		return 1;
-	}
-	nr = vmig_disk_pkg_verify(pkg, len);
-	if (nr < 0) {
-		free(pkg);
-		return fail(path, nr);
-	}
 	h = pkg;
-	printf("package: %d IO, %llu bytes of data, %s mode, %llu sectors, CRC ok\n",
-	       nr, (unsigned long long)le64toh(h->data_len),
-	       le32toh(h->mode) == VMIG_DISK_HANDOFF_DRAIN ? "drain" : "cancel",
-	       (unsigned long long)le64toh(h->nr_sectors));
-	print_descs(pkg, nr, NULL);
+	if (json) {
+		o = json_object_new_object();
+		migctl_json_str(o, "file", args[0]);
+		migctl_json_u64(o, "pkg_len", len);
+		migctl_json_str(o, "mode", le32toh(h->mode) ==
+				VMIG_DISK_HANDOFF_DRAIN ? "drain" : "cancel");
+		migctl_json_u64(o, "nr_sectors", le64toh(h->nr_sectors));
+		migctl_json_u64(o, "data_len", le64toh(h->data_len));
+		migctl_json_u64(o, "next_seq", le64toh(h->next_seq));
+		ios_json(o, pkg, nr, NULL);
+		migctl_json_print(o);
+	} else {
+		printf("package: %d IO, %llu bytes of data, %s mode, %llu sectors, CRC ok\n",
+		       nr, (unsigned long long)le64toh(h->data_len),
+		       le32toh(h->mode) == VMIG_DISK_HANDOFF_DRAIN ? "drain" :
+		       "cancel", (unsigned long long)le64toh(h->nr_sectors));
+		print_ios(pkg, nr, NULL);
+	}
 	free(pkg);
 	return 0;
 }
 
-static int disk_status(int fd, __u32 ma, __u32 mi)
+static int run_status(const struct migctl_cmd *cmd, int argc, char **argv)
 {
-	struct vmig_disk_info i;
-	int ret = vmig_disk_info(fd, ma, mi, &i);
-
-	if (ret)
-		return fail("VMIG_DISK_GET_INFO", ret);
-	printf("state %s\nmax_inflight %u\nheld %u\ninflight %u\n"
-	       "passed %llu\ncancelled %llu\nreissued %llu\nerrors %u\n",
-	       i.state < ARRAY_SIZE(state_names) ? state_names[i.state] : "?",
-	       i.max_inflight, i.held, i.inflight,
-	       (unsigned long long)i.passed, (unsigned long long)i.cancelled,
-	       (unsigned long long)i.reissued, i.errors);
-	return 0;
-}
-
-static int disk_handoff(int fd, __u32 ma, __u32 mi, int argc, char **argv)
-{
-	__u32 mode = VMIG_DISK_HANDOFF_CANCEL, timeout = 0;
-	struct vmig_disk_handoff h;
+	struct vmig_disk_info i = { .size = sizeof(i) };
+	struct json_object *o;
+	const char *state;
+	bool json = false;
+	struct disk d;
+	char **args;
 	int ret;
 
-	if (argc > 3 && !strcmp(argv[3], "drain"))
-		mode = VMIG_DISK_HANDOFF_DRAIN;
-	else if (argc > 3 && strcmp(argv[3], "cancel"))
-		return disk_usage(), 2;
-	if (argc > 4)
-		timeout = strtoul(argv[4], NULL, 10);
-	ret = vmig_disk_handoff(fd, ma, mi, mode, timeout, &h);
+	ret = migctl_parse(cmd, argc, argv, migctl_json_opt, &json, &argc,
+			   &args);
+	if (ret >= 0)
+		return ret;
+	if (disk_open(&d, args[0], false))
+		return 1;
+	i.disk_fd = d.fd;
+	ret = dm_ioctl(&d, VMIG_DISK_GET_INFO, &i);
+	disk_close(&d);
 	if (ret)
-		return fail("VMIG_DISK_HANDOFF", ret);
-	printf("handed off: %u IO waited for (%u failed), %u cancelled, package of %llu bytes\n",
-	       h.nr_completed, h.nr_errors, h.nr_cancelled,
-	       (unsigned long long)h.pkg_len);
-	return h.nr_errors ? 3 : 0;
+		return ioctl_fail(args[0], ret);
+	state = i.state < ARRAY_SIZE(state_names) ? state_names[i.state] : "?";
+	if (!json) {
+		printf("state %s\nmax_inflight %u\nheld %u\ninflight %u\n"
+		       "passed %llu\ncancelled %llu\nreissued %llu\nerrors %u\n",
+		       state, i.max_inflight, i.held, i.inflight,
+		       (unsigned long long)i.passed,
+		       (unsigned long long)i.cancelled,
+		       (unsigned long long)i.reissued, i.errors);
+		return 0;
+	}
+	o = json_object_new_object();
+	migctl_json_str(o, "name", d.name);
+	migctl_json_str(o, "state", state);
+	migctl_json_u64(o, "max_inflight", i.max_inflight);
+	migctl_json_u64(o, "held", i.held);
+	migctl_json_u64(o, "inflight", i.inflight);
+	migctl_json_u64(o, "passed", i.passed);
+	migctl_json_u64(o, "cancelled", i.cancelled);
+	migctl_json_u64(o, "reissued", i.reissued);
+	migctl_json_u64(o, "errors", i.errors);
+	migctl_json_u64(o, "api_version", i.api_version);
+	migctl_json_print(o);
+	return 0;
 }
 
-static int disk_export(int fd, __u32 ma, __u32 mi, const char *path)
+static const struct migctl_num timeout_num = {
+	.what = "TIMEOUT_MS",
+	.min = 0,
+	.max = 600000,
+	.unit = "ms (0: the device's timeout_ms)",
+};
+
+static int run_handoff(const struct migctl_cmd *cmd, int argc, char **argv)
 {
+	struct vmig_disk_handoff h = { .size = sizeof(h) };
+	struct json_object *o;
+	bool json = false;
+	struct disk d;
+	char **args;
+	int ret;
+
+	ret = migctl_parse(cmd, argc, argv, migctl_json_opt, &json, &argc,
+			   &args);
+	if (ret >= 0)
+		return ret;
+	if (argc > 1 && !strcmp(args[1], "drain")) {
+		h.mode = VMIG_DISK_HANDOFF_DRAIN;
+	} else if (argc > 1 && strcmp(args[1], "cancel")) {
+		fprintf(stderr, "migctl: handoff mode: cancel or drain, not '%s'\n",
+			args[1]);
+		return MIGCTL_USAGE;
+	}
+	if (argc > 2 && migctl_parse_u32(&timeout_num, args[2], &h.timeout_ms))
+		return MIGCTL_USAGE;
+	if (disk_open(&d, args[0], true))
+		return 1;
+	h.disk_fd = d.fd;
+	ret = dm_ioctl(&d, VMIG_DISK_HANDOFF, &h);
+	disk_close(&d);
+	if (ret)
+		return ioctl_fail("VMIG_DISK_HANDOFF", ret);
+	ret = h.nr_errors ? IO_FAILED : 0;
+	if (!json) {
+		printf("handed off: %u IO waited for (%u failed), %u cancelled,",
+		       h.nr_completed, h.nr_errors, h.nr_cancelled);
+		printf(" package of %llu bytes\n", (unsigned long long)h.pkg_len);
+		return ret;
+	}
+	o = json_object_new_object();
+	migctl_json_str(o, "name", d.name);
+	migctl_json_str(o, "mode", mode_names[h.mode]);
+	migctl_json_u64(o, "completed", h.nr_completed);
+	migctl_json_u64(o, "cancelled", h.nr_cancelled);
+	migctl_json_u64(o, "errors", h.nr_errors);
+	migctl_json_u64(o, "pkg_len", h.pkg_len);
+	migctl_json_print(o);
+	return ret;
+}
+
+/* Export the package into a malloc()ed buffer: its length, or -errno. */
+static long export_pkg(const struct disk *d, void **pkg)
+{
+	struct vmig_disk_export e = { .size = sizeof(e), .disk_fd = d->fd };
+	int ret;
+
+	*pkg = NULL;
+	for (;;) {
+		ret = dm_ioctl(d, VMIG_DISK_EXPORT, &e);
+		if (ret != EMSGSIZE)
+			break;
+		free(*pkg);
+		*pkg = malloc(e.pkg_len);
+		if (!*pkg)
+			return -ENOMEM;
+		e.buf = (uintptr_t)*pkg;
+		e.buf_len = e.pkg_len;
+		e.pkg_len = 0;
+	}
+	if (ret) {
+		free(*pkg);
+		*pkg = NULL;
+		return -ret;
+	}
+	return (long)e.pkg_len;
+}
+
+static int run_export(const struct migctl_cmd *cmd, int argc, char **argv)
+{
+	struct json_object *o;
+	bool json = false;
+	struct disk d;
+	char **args;
 	void *pkg;
-	long len = vmig_disk_export(fd, ma, mi, &pkg);
+	long len;
 	FILE *f;
 
+	len = migctl_parse(cmd, argc, argv, migctl_json_opt, &json, &argc,
+			   &args);
+	if (len >= 0)
+		return len;
+	if (disk_open(&d, args[0], false))
+		return 1;
+	len = export_pkg(&d, &pkg);
+	disk_close(&d);
 	if (len < 0)
-		return fail("VMIG_DISK_EXPORT", len);
-	f = fopen(path, "wb");
+		return ioctl_fail("VMIG_DISK_EXPORT", -len);
+	f = fopen(args[1], "wb");
 	if (!f || fwrite(pkg, 1, len, f) != (size_t)len || fclose(f)) {
-		perror(path);
+		fail(args[1], errno);
 		free(pkg);
 		return 1;
 	}
 	free(pkg);
-	printf("exported %ld bytes to %s\n", len, path);
+	if (json) {
+		o = json_object_new_object();
+		migctl_json_str(o, "name", d.name);
+		migctl_json_str(o, "file", args[1]);
+		migctl_json_u64(o, "pkg_len", len);
+		migctl_json_print(o);
+	} else {
+		printf("exported %ld bytes to %s\n", len, args[1]);
+	}
 	return 0;
 }
 
-static int disk_import(int fd, __u32 ma, __u32 mi, int argc, char **argv)
+static int run_import(const struct migctl_cmd *cmd, int argc, char **argv)
 {
-	bool wait = argc > 4 && !strcmp(argv[4], "wait");
-	struct vmig_disk_import imp;
+	struct vmig_disk_import imp = { .size = sizeof(imp) };
 	__s32 *statuses = NULL;
+	struct json_object *o;
+	bool json = false;
+	struct disk d;
+	char **args;
 	size_t len;
 	void *pkg;
 	int nr, ret;
 
-	pkg = read_file(argv[3], &len);
-	if (!pkg) {
-		perror(argv[3]);
+	ret = migctl_parse(cmd, argc, argv, migctl_json_opt, &json, &argc,
+			   &args);
+	if (ret >= 0)
+		return ret;
+	if (argc > 2 && strcmp(args[2], "wait")) {
+		fprintf(stderr, "migctl: import: 'wait' or nothing, not '%s'\n",
+			args[2]);
+		return MIGCTL_USAGE;
+	}
+	pkg = load_pkg(args[1], &len, &nr);
+	if (!pkg)
 		return 1;
+	if (argc > 2) {
+		imp.flags = VMIG_DISK_IMPORT_WAIT;
+		statuses = nr ? calloc(nr, sizeof(*statuses)) : NULL;
+		imp.statuses = (uintptr_t)statuses;
+		imp.nr_statuses = statuses ? nr : 0;
 	}
-	nr = vmig_disk_pkg_verify(pkg, len);
-	if (nr < 0) {
-		free(pkg);
-		return fail(argv[3], nr);
+	imp.buf = (uintptr_t)pkg;
+	imp.buf_len = len;
+	ret = disk_open(&d, args[0], true);
+	if (!ret) {
+		imp.disk_fd = d.fd;
+		ret = dm_ioctl(&d, VMIG_DISK_IMPORT, &imp);
+		disk_close(&d);
+		if (ret)
+			ret = ioctl_fail("VMIG_DISK_IMPORT", ret);
 	}
-	if (wait && nr)
-		statuses = calloc(nr, sizeof(*statuses));
-	ret = vmig_disk_import(fd, ma, mi, pkg, len,
-			       wait ? VMIG_DISK_IMPORT_WAIT : 0, statuses, nr,
-			       &imp);
-	if (ret) {
-		free(statuses);
-		free(pkg);
-		return fail("VMIG_DISK_IMPORT", ret);
+	if (!ret && json) {
+		o = json_object_new_object();
+		migctl_json_str(o, "name", d.name);
+		migctl_json_str(o, "file", args[1]);
+		migctl_json_u64(o, "reissued", imp.nr_reissued);
+		migctl_json_u64(o, "resubmit", imp.nr_resubmit);
+		migctl_json_u64(o, "failed", imp.nr_failed);
+		ios_json(o, pkg, nr, statuses);
+		migctl_json_print(o);
+	} else if (!ret) {
+		printf("imported: %u IO reissued, %u reads to resubmit, %u failed\n",
+		       imp.nr_reissued, imp.nr_resubmit, imp.nr_failed);
+		if (statuses)
+			print_ios(pkg, nr, statuses);
 	}
-	printf("imported: %u IO reissued, %u reads to resubmit, %u failed\n",
-	       imp.nr_reissued, imp.nr_resubmit, imp.nr_failed);
-	if (statuses)
-		print_descs(pkg, nr, statuses);
 	free(statuses);
 	free(pkg);
-	return imp.nr_failed ? 3 : 0;
+	if (ret)
+		return ret;
+	return imp.nr_failed ? IO_FAILED : 0;
 }
 
-static unsigned long ctl_cmd(const char *sub)
+/* release, complete and incoming: a state change and nothing to print. */
+static int run_ctl(const struct migctl_cmd *cmd, int argc, char **argv)
 {
-	if (!strcmp(sub, "release"))
-		return VMIG_DISK_RELEASE;
-	if (!strcmp(sub, "complete"))
-		return VMIG_DISK_COMPLETE;
-	if (!strcmp(sub, "incoming"))
-		return VMIG_DISK_INCOMING;
-	return 0;
+	struct vmig_disk_ctl c = { .size = sizeof(c) };
+	const char *sub = cmd->name + strlen("disk ");
+	unsigned long nr;
+	struct disk d;
+	char **args;
+	int ret;
+
+	ret = migctl_parse(cmd, argc, argv, NULL, NULL, &argc, &args);
+	if (ret >= 0)
+		return ret;
+	nr = !strcmp(sub, "release") ? VMIG_DISK_RELEASE :
+	     !strcmp(sub, "complete") ? VMIG_DISK_COMPLETE :
+	     VMIG_DISK_INCOMING;
+	if (disk_open(&d, args[0], true))
+		return 1;
+	c.disk_fd = d.fd;
+	ret = dm_ioctl(&d, nr, &c);
+	disk_close(&d);
+	return ret ? ioctl_fail(sub, ret) : 0;
 }
 
-int cmd_disk(int argc, char **argv)
-{
-	unsigned long cmd;
-	const char *sub = argc > 1 ? argv[1] : "";
-	__u32 ma, mi;
-	int fd, ret;
+static const struct migctl_cmd disk_cmds[] = {
+	{ .name = "disk status", .args = "DM",
+	  .help = "show a filter's state and counters",
+	  .opts = migctl_json_opts, .min_args = 1, .max_args = 1,
+	  .run = run_status },
+	{ .name = "disk handoff", .args = "DM [cancel|drain] [TIMEOUT_MS]",
+	  .help = "hand the disk off and fence it", .opts = migctl_json_opts,
+	  .min_args = 1, .max_args = 3, .run = run_handoff },
+	{ .name = "disk export", .args = "DM FILE",
+	  .help = "write a fenced disk's package to FILE",
+	  .opts = migctl_json_opts, .min_args = 2, .max_args = 2,
+	  .run = run_export },
+	{ .name = "disk import", .args = "DM FILE [wait]",
+	  .help = "reissue a package's IO on an incoming disk",
+	  .opts = migctl_json_opts, .min_args = 2, .max_args = 3,
+	  .run = run_import },
+	{ .name = "disk release", .args = "DM",
+	  .help = "cancel the migration: the disk runs again",
+	  .min_args = 1, .max_args = 1, .run = run_ctl },
+	{ .name = "disk complete", .args = "DM",
+	  .help = "the target took over: the disk is gone",
+	  .min_args = 1, .max_args = 1, .run = run_ctl },
+	{ .name = "disk incoming", .args = "DM",
+	  .help = "make the disk wait for a package", .min_args = 1,
+	  .max_args = 1, .run = run_ctl },
+	{ .name = "disk show", .args = "FILE",
+	  .help = "check a package's CRC and list its IO",
+	  .opts = migctl_json_opts, .min_args = 1, .max_args = 1,
+	  .run = run_show },
+};
 
-	if (argc == 3 && !strcmp(sub, "show"))
-		return disk_show(argv[2]);
-	if (argc < 3) {
-		disk_usage();
-		return 2;
-	}
-	ret = vmig_disk_devnum(argv[2], &ma, &mi);
-	if (ret) {
-		fprintf(stderr, "migctl: %s: no such device-mapper device\n",
-			argv[2]);
-		return 1;
-	}
-	fd = migctl_open_dev();
-	if (fd < 0)
-		return 1;
-	if (!strcmp(sub, "status") && argc == 3) {
-		ret = disk_status(fd, ma, mi);
-	} else if (!strcmp(sub, "handoff") && argc <= 5) {
-		ret = disk_handoff(fd, ma, mi, argc, argv);
-	} else if (!strcmp(sub, "export") && argc == 4) {
-		ret = disk_export(fd, ma, mi, argv[3]);
-	} else if (!strcmp(sub, "import") && (argc == 4 || argc == 5)) {
-		ret = disk_import(fd, ma, mi, argc, argv);
-	} else if (argc == 3 && ctl_cmd(sub)) {
-		cmd = ctl_cmd(sub);
-		ret = vmig_disk_ctl(fd, cmd, ma, mi);
-		if (ret)
-			ret = fail(sub, ret);
-	} else {
-		disk_usage();
-		ret = 2;
-	}
-	close(fd);
-	return ret;
-}
+const struct migctl_cmd migctl_disk_group = {
+	.name = "disk",
+	.help = "a dm-vmig disk's hand-off",
+	.subs = disk_cmds,
+	.nr_subs = ARRAY_SIZE(disk_cmds),
+};

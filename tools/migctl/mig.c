@@ -8,7 +8,7 @@
  * progress. The kernel's threads move the memory.
  */
 #include <errno.h>
-#include <getopt.h>
+#include <ctype.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -46,9 +46,33 @@ static double ratio(const struct vmig_mig_status *st)
 				0;
 }
 
-static void json_u64(const char *key, __u64 v)
+static void print_status_json(const char *name,
+			      const struct vmig_mig_status *st)
 {
-	printf("\"%s\":%llu,", key, (unsigned long long)v);
+	bool in = st->info & VMIG_MIG_INFO_INCOMING;
+	struct json_object *o = json_object_new_object();
+
+	migctl_json_str(o, "name", name);
+	migctl_json_str(o, "role", in ? "target" : "source");
+	migctl_json_str(o, "state", vmig_mig_state_name(st->state));
+	migctl_json_str(o, "error", st->error ? strerror(st->error) : "");
+	migctl_json_u64(o, "round", st->round);
+	migctl_json_u64(o, "streams", st->nr_streams);
+	migctl_json_u64(o, "pages_total", st->pages_total);
+	migctl_json_u64(o, "pages_sent", st->pages_sent);
+	migctl_json_u64(o, "pages_remaining", st->pages_remaining);
+	migctl_json_u64(o, "zero_pages", st->zero_pages);
+	migctl_json_u64(o, "lz4_pages", st->lz4_pages);
+	migctl_json_u64(o, "raw_pages", st->raw_pages);
+	migctl_json_u64(o, "bytes_wire", st->bytes_wire);
+	migctl_json_double(o, "compression_ratio", ratio(st), "%.3f");
+	migctl_json_u64(o, "dirty_rate", st->dirty_rate);
+	migctl_json_u64(o, "link_rate", st->link_rate);
+	migctl_json_u64(o, "expected_downtime_ms", st->expected_downtime_ms);
+	migctl_json_u64(o, "total_ms", st->total_ms);
+	migctl_json_u64(o, "downtime_ms", st->downtime_ms);
+	migctl_json_u64(o, "blob_len", st->blob_len);
+	migctl_json_print(o);
 }
 
 void mig_print_status(const char *name, const struct vmig_mig_status *st,
@@ -58,26 +82,7 @@ void mig_print_status(const char *name, const struct vmig_mig_status *st,
 	bool in = st->info & VMIG_MIG_INFO_INCOMING;
 
 	if (json) {
-		printf("{\"vm\":\"%s\",\"role\":\"%s\",\"state\":\"%s\",",
-		       name, in ? "target" : "source",
-		       vmig_mig_state_name(st->state));
-		printf("\"error\":\"%s\",\"round\":%u,\"streams\":%u,",
-		       st->error ? strerror(st->error) : "", st->round,
-		       st->nr_streams);
-		json_u64("pages_total", st->pages_total);
-		json_u64("pages_sent", st->pages_sent);
-		json_u64("pages_remaining", st->pages_remaining);
-		json_u64("zero_pages", st->zero_pages);
-		json_u64("lz4_pages", st->lz4_pages);
-		json_u64("raw_pages", st->raw_pages);
-		json_u64("bytes_wire", st->bytes_wire);
-		printf("\"compression_ratio\":%.3f,", ratio(st));
-		json_u64("dirty_rate", st->dirty_rate);
-		json_u64("link_rate", st->link_rate);
-		json_u64("expected_downtime_ms", st->expected_downtime_ms);
-		json_u64("total_ms", st->total_ms);
-		json_u64("downtime_ms", st->downtime_ms);
-		printf("\"blob_len\":%llu}\n", (unsigned long long)st->blob_len);
+		print_status_json(name, st);
 		return;
 	}
 	migctl_fmt_bytes(sent, sizeof(sent), st->pages_sent * PAGE_SIZE);
@@ -241,193 +246,248 @@ static int watch(int vmfd, struct watch *w, struct vmig_mig_status *st)
 	return st->state == VMIG_MIG_STATE_DONE ? 0 : 1;
 }
 
-static int parse_compress(const char *s, __u32 *out)
+enum {
+	OPT_STREAMS = 1, OPT_COMPRESS, OPT_DOWNTIME, OPT_BANDWIDTH, OPT_GROUP,
+	OPT_ROUNDS, OPT_PRECOPY, OPT_SWITCHOVER, OPT_ON_STALL, OPT_BLOB,
+	OPT_VERIFY, OPT_JSON, OPT_QUIET, OPT_ADDR, OPT_PORT, OPT_TIMEOUT,
+	OPT_BLOB_OUT,
+};
+
+static const struct migctl_num streams_num = {
+	.what = "--streams",
+	.min = 1,
+	.max = VMIG_MIG_MAX_STREAMS,
+};
+
+static const struct migctl_num downtime_num = {
+	.what = "--downtime-ms",
+	.min = 1,
+	.max = 3600000,
+	.unit = "ms",
+};
+
+static const struct migctl_num bandwidth_num = {
+	.what = "--max-bandwidth",
+	.min = 1,
+	.max = 1ULL << 40,
+	.unit = "bytes/s (K, M, G: powers of 1024), or bits/s as in 800Mbit",
+	.flags = MIGCTL_NUM_SIZE | MIGCTL_NUM_RATE,
+};
+
+static const struct migctl_num group_num = {
+	.what = "--group-pages",
+	.min = 1,
+	.max = VMIG_GROUP_PAGES_MAX,
+	.unit = "pages, or auto",
+};
+
+static const struct migctl_num rounds_num = {
+	.what = "--max-rounds",
+	.min = 0,
+	.max = 1000000,
+};
+
+static const struct migctl_num precopy_num = {
+	.what = "--max-precopy-ms",
+	.min = 0,
+	.max = UINT32_MAX,
+	.unit = "ms",
+};
+
+static const struct migctl_num port_num = {
+	.what = "--port",
+	.min = 1,
+	.max = 65535,
+};
+
+static const struct migctl_num target_port_num = {
+	.what = "the port of HOST:PORT",
+	.min = 1,
+	.max = 65535,
+};
+
+static const struct migctl_num timeout_num = {
+	.what = "--timeout",
+	.min = 0,
+	.max = 86400,
+	.unit = "seconds",
+};
+
+/* A port: a number in range, or a service name for getaddrinfo(). */
+static int check_port(const struct migctl_num *n, const char *port)
 {
-	if (!strcmp(s, "auto"))
-		*out = VMIG_COMPRESS_AUTO;
-	else if (!strcmp(s, "none"))
-		*out = VMIG_COMPRESS_NONE;
-	else if (!strcmp(s, "lz4"))
-		*out = VMIG_COMPRESS_LZ4;
-	else
-		return -1;
-	return 0;
+	unsigned long long v;
+
+	return isdigit((unsigned char)*port) ?
+	       migctl_parse_num(n, port, &v) : 0;
 }
 
-/*
- * "100M" bytes per second (binary units, like sizes), or with a bit
- * suffix, as link speeds go, decimal: "800Mbit" = 100000000 bytes/s.
- */
-static long long parse_rate(const char *s)
+/* One of @names (NULL-terminated): its index into *@out; else usage. */
+static int parse_word(const char *what, const char *const *names,
+		      const char *s, int *out)
 {
-	unsigned long long v, mult = 1;
-	char *end;
+	int i;
 
-	if (!strstr(s, "bit"))
-		return migctl_parse_size(s);
-	v = strtoull(s, &end, 10);
-	if (end == s)
-		return -1;
-	switch (*end) {
-	case 'K': case 'k':
-		mult = 1000;
-		end++;
-		break;
-	case 'M': case 'm':
-		mult = 1000000;
-		end++;
-		break;
-	case 'G': case 'g':
-		mult = 1000000000;
-		end++;
-		break;
-	}
-	if (strcmp(end, "bit") || v > (1ULL << 60) / mult)
-		return -1;
-	return v * mult / 8;
-}
-
-static void usage_migrate(void)
-{
-	fprintf(stderr,
-		"usage: migctl migrate NAME HOST:PORT [--streams N] [--compress auto|lz4|none]\n"
-		"       [--downtime-ms MS] [--max-bandwidth RATE] [--group-pages N|auto]\n"
-		"       [--max-rounds N] [--max-precopy-ms MS] [--switchover self|vmm]\n"
-		"       [--on-stall cancel|force|wait] [--blob FILE] [--verify] [--json] [--quiet]\n");
-}
-
-int cmd_migrate(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "streams", required_argument, NULL, 's' },
-		{ "compress", required_argument, NULL, 'c' },
-		{ "downtime-ms", required_argument, NULL, 'd' },
-		{ "max-bandwidth", required_argument, NULL, 'b' },
-		{ "group-pages", required_argument, NULL, 'g' },
-		{ "max-rounds", required_argument, NULL, 'r' },
-		{ "max-precopy-ms", required_argument, NULL, 'p' },
-		{ "switchover", required_argument, NULL, 'S' },
-		{ "on-stall", required_argument, NULL, 'o' },
-		{ "blob", required_argument, NULL, 'B' },
-		{ "verify", no_argument, NULL, 'v' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{}
-	};
-	struct vmig_mig_start start = { .group_pages = VMIG_GROUP_AUTO };
-	struct watch w = { .self = true, .on_stall = STALL_CANCEL };
-	bool on_stall_set = false;
-	int fds[VMIG_MIG_MAX_STREAMS], vmfd, ret, c, i;
-	char host[256], port[32];
-	struct vmig_mig_status st;
-	__u32 streams = 1;
-	long long bw;
-
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			if (migctl_parse_uint(optarg, &streams) || !streams ||
-			    streams > VMIG_MIG_MAX_STREAMS) {
-				fprintf(stderr, "migctl: --streams: 1 to %d\n",
-					VMIG_MIG_MAX_STREAMS);
-				return 2;
-			}
-			break;
-		case 'c':
-			if (parse_compress(optarg, &start.compress)) {
-				fprintf(stderr, "migctl: --compress: auto, lz4 or none\n");
-				return 2;
-			}
-			break;
-		case 'd':
-			if (migctl_parse_uint(optarg, &start.downtime_ms) ||
-			    !start.downtime_ms) {
-				fprintf(stderr, "migctl: --downtime-ms: a positive number\n");
-				return 2;
-			}
-			break;
-		case 'b':
-			bw = parse_rate(optarg);
-			if (bw <= 0) {
-				fprintf(stderr, "migctl: --max-bandwidth: e.g. 100M, 800Mbit\n");
-				return 2;
-			}
-			start.max_bandwidth = bw;
-			break;
-		case 'g':
-			if (!strcmp(optarg, "auto")) {
-				start.group_pages = VMIG_GROUP_AUTO;
-			} else if (migctl_parse_uint(optarg, &start.group_pages) ||
-				   !start.group_pages) {
-				fprintf(stderr, "migctl: --group-pages: a power of two, or auto\n");
-				return 2;
-			}
-			break;
-		case 'r':
-			if (migctl_parse_uint(optarg, &start.max_rounds)) {
-				fprintf(stderr, "migctl: --max-rounds: a number\n");
-				return 2;
-			}
-			break;
-		case 'p':
-			if (migctl_parse_uint(optarg, &start.max_precopy_ms)) {
-				fprintf(stderr, "migctl: --max-precopy-ms: a number\n");
-				return 2;
-			}
-			break;
-		case 'S':
-			if (strcmp(optarg, "self") && strcmp(optarg, "vmm")) {
-				fprintf(stderr, "migctl: --switchover: self or vmm\n");
-				return 2;
-			}
-			w.self = !strcmp(optarg, "self");
-			break;
-		case 'o':
-			on_stall_set = true;
-			if (!strcmp(optarg, "cancel")) {
-				w.on_stall = STALL_CANCEL;
-			} else if (!strcmp(optarg, "force")) {
-				w.on_stall = STALL_FORCE;
-			} else if (!strcmp(optarg, "wait")) {
-				w.on_stall = STALL_WAIT;
-			} else {
-				fprintf(stderr, "migctl: --on-stall: cancel, force or wait\n");
-				return 2;
-			}
-			break;
-		case 'B':
-			w.blob = optarg;
-			break;
-		case 'v':
-			start.flags |= VMIG_MIG_VERIFY;
-			break;
-		case 'j':
-			w.json = true;
-			break;
-		case 'q':
-			w.quiet = true;
-			break;
-		default:
-			usage_migrate();
-			return 2;
+	for (i = 0; names[i]; i++) {
+		if (!strcmp(s, names[i])) {
+			*out = i;
+			return 0;
 		}
 	}
-	if (argc - optind != 2 ||
-	    net_split(argv[optind + 1], host, sizeof(host), port, sizeof(port))) {
-		usage_migrate();
-		return 2;
-	}
-	w.name = argv[optind];
-	/* With a VMM in charge, migctl only watches; the VMM decides. */
-	if (!w.self && on_stall_set && w.on_stall != STALL_WAIT) {
-		fprintf(stderr, "migctl: with --switchover vmm, the VMM handles a stall\n");
-		return 2;
-	}
-	if (!w.self)
-		w.on_stall = STALL_WAIT;
+	fprintf(stderr, "migctl: %s: %s", what, names[0]);
+	for (i = 1; names[i]; i++)
+		fprintf(stderr, "%s%s", names[i + 1] ? ", " : " or ", names[i]);
+	fprintf(stderr, ", not '%s'\n", s);
+	return MIGCTL_USAGE;
+}
 
-	vmfd = migctl_open_vm_name(w.name);
+static const char *const compress_names[] = { "auto", "lz4", "none", NULL };
+static const __u32 compress_values[] = {
+	VMIG_COMPRESS_AUTO, VMIG_COMPRESS_LZ4, VMIG_COMPRESS_NONE
+};
+
+static const char *const switchover_names[] = { "self", "vmm", NULL };
+/* In enum on_stall's order. */
+static const char *const on_stall_names[] = {
+	"cancel", "force", "wait", NULL
+};
+
+struct mig_args {
+	struct vmig_mig_start start;
+	struct watch w;
+	bool on_stall_set;
+	__u32 streams;
+	const char *addr, *port, *blob_out;
+	int timeout_ms;
+};
+
+static int mig_opt(void *ctx, int id, const char *arg)
+{
+	struct mig_args *a = ctx;
+	unsigned long long v = 0;
+	int i = 0, ret = 0;
+	__u32 t = 0;
+
+	switch (id) {
+	case OPT_STREAMS:
+		return migctl_parse_u32(&streams_num, arg, &a->streams);
+	case OPT_COMPRESS:
+		ret = parse_word("--compress", compress_names, arg, &i);
+		if (!ret)
+			a->start.compress = compress_values[i];
+		return ret;
+	case OPT_DOWNTIME:
+		return migctl_parse_u32(&downtime_num, arg,
+					&a->start.downtime_ms);
+	case OPT_BANDWIDTH:
+		ret = migctl_parse_num(&bandwidth_num, arg, &v);
+		a->start.max_bandwidth = v;
+		return ret;
+	case OPT_GROUP:
+		a->start.group_pages = VMIG_GROUP_AUTO;
+		return strcmp(arg, "auto") ?
+		       migctl_parse_u32(&group_num, arg,
+					&a->start.group_pages) : 0;
+	case OPT_ROUNDS:
+		return migctl_parse_u32(&rounds_num, arg, &a->start.max_rounds);
+	case OPT_PRECOPY:
+		return migctl_parse_u32(&precopy_num, arg,
+					&a->start.max_precopy_ms);
+	case OPT_SWITCHOVER:
+		ret = parse_word("--switchover", switchover_names, arg, &i);
+		a->w.self = !i;
+		return ret;
+	case OPT_ON_STALL:
+		a->on_stall_set = true;
+		ret = parse_word("--on-stall", on_stall_names, arg, &i);
+		a->w.on_stall = i;
+		return ret;
+	case OPT_BLOB:
+		a->w.blob = arg;
+		return 0;
+	case OPT_VERIFY:
+		a->start.flags |= VMIG_MIG_VERIFY;
+		return 0;
+	case OPT_JSON:
+		a->w.json = true;
+		return 0;
+	case OPT_QUIET:
+		a->w.quiet = true;
+		return 0;
+	case OPT_ADDR:
+		a->addr = arg;
+		return 0;
+	case OPT_PORT:
+		a->port = arg;
+		return check_port(&port_num, arg);
+	case OPT_TIMEOUT:
+		ret = migctl_parse_u32(&timeout_num, arg, &t);
+		a->timeout_ms = t * 1000;
+		return ret;
+	case OPT_BLOB_OUT:
+		a->blob_out = arg;
+		return 0;
+	}
+	return MIGCTL_USAGE;
+}
+
+static const struct migctl_opt migrate_opts[] = {
+	{ "streams", OPT_STREAMS, "N", "TCP connections, 1 to 16 (1)" },
+	{ "compress", OPT_COMPRESS, "auto|lz4|none", "page compression (auto)" },
+	{ "downtime-ms", OPT_DOWNTIME, "MS", "the downtime to aim at (300)" },
+	{ "max-bandwidth", OPT_BANDWIDTH, "RATE",
+	  "bytes/s (100M) or bits/s (800Mbit) at most" },
+	{ "group-pages", OPT_GROUP, "N|auto",
+	  "tracking group size, a power of two (auto)" },
+	{ "max-rounds", OPT_ROUNDS, "N", "rounds before a stall (30)" },
+	{ "max-precopy-ms", OPT_PRECOPY, "MS", "time before a stall (none)" },
+	{ "switchover", OPT_SWITCHOVER, "self|vmm",
+	  "who switches over when ready (self)" },
+	{ "on-stall", OPT_ON_STALL, "cancel|force|wait",
+	  "what to do on a stall (cancel)" },
+	{ "blob", OPT_BLOB, "FILE", "the device state to send" },
+	{ "verify", OPT_VERIFY, NULL, "digest the memory itself" },
+	{ "json", OPT_JSON, NULL, "no progress; the status as JSON at the end" },
+	{ "quiet", OPT_QUIET, NULL, "no progress, no summary" },
+	{}
+};
+
+static int run_migrate(const struct migctl_cmd *cmd, int argc, char **argv)
+{
+	struct mig_args a = {
+		.start.group_pages = VMIG_GROUP_AUTO,
+		.w.self = true,
+		.w.on_stall = STALL_CANCEL,
+		.streams = 1,
+	};
+	int fds[VMIG_MIG_MAX_STREAMS], vmfd, ret, i;
+	struct vmig_mig_status st;
+	char host[256], port[32];
+	struct watch *w = &a.w;
+	__u32 streams;
+	char **args;
+
+	ret = migctl_parse(cmd, argc, argv, mig_opt, &a, &argc, &args);
+	if (ret >= 0)
+		return ret;
+	if (net_split(args[1], host, sizeof(host), port, sizeof(port))) {
+		fprintf(stderr, "migctl migrate: '%s' is not HOST:PORT\n",
+			args[1]);
+		return migctl_usage(cmd);
+	}
+	if (check_port(&target_port_num, port))
+		return MIGCTL_USAGE;
+	w->name = args[0];
+	/* With a VMM in charge, migctl only watches; the VMM decides. */
+	if (!w->self && a.on_stall_set && w->on_stall != STALL_WAIT) {
+		fprintf(stderr, "migctl: with --switchover vmm, the VMM handles a stall\n");
+		return MIGCTL_USAGE;
+	}
+	if (!w->self)
+		w->on_stall = STALL_WAIT;
+	streams = a.streams;
+
+	vmfd = migctl_open_vm_name(w->name);
 	if (vmfd < 0)
 		return 1;
 	for (i = 0; i < (int)streams; i++) {
@@ -435,20 +495,22 @@ int cmd_migrate(int argc, char **argv)
 		if (fds[i] < 0) {
 			while (i--)
 				close(fds[i]);
+			close(vmfd);
 			return 1;
 		}
 	}
-	ret = vmig_mig_start(vmfd, &start, fds, streams);
+	ret = vmig_mig_start(vmfd, &a.start, fds, streams);
 	for (i = 0; i < (int)streams; i++)
 		close(fds[i]);
 	if (ret) {
-		fprintf(stderr, "migctl: cannot start migrating %s: %s\n", w.name,
+		fprintf(stderr, "migctl: cannot start migrating %s: %s\n", w->name,
 			ret == -EBUSY ? "a migration or write tracking runs on it" :
 			ret == -EINVAL ? "bad parameters" : strerror(-ret));
+		close(vmfd);
 		return 1;
 	}
 	catch_signals();
-	ret = watch(vmfd, &w, &st);
+	ret = watch(vmfd, w, &st);
 	close(vmfd);
 	return ret;
 }
@@ -513,168 +575,129 @@ static int accept_streams(int vmfd, int lfd, int timeout_ms)
 	}
 }
 
-int cmd_listen(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "addr", required_argument, NULL, 'a' },
-		{ "port", required_argument, NULL, 'p' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "blob-out", required_argument, NULL, 'B' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{}
-	};
-	struct vmig_mig_start start = { .flags = VMIG_MIG_INCOMING };
-	struct watch w = { .on_stall = STALL_WAIT };
-	const char *addr = NULL, *port = "7070", *blob_out = NULL;
-	int vmfd, lfd, fd, ret, c, timeout_ms = -1;
-	struct vmig_mig_status st;
-	__u32 t;
+static const struct migctl_opt listen_opts[] = {
+	{ "addr", OPT_ADDR, "ADDR", "the address to listen on (any)" },
+	{ "port", OPT_PORT, "PORT", "the port, or a service name (7070)" },
+	{ "timeout", OPT_TIMEOUT, "S",
+	  "seconds to wait for the source's streams" },
+	{ "blob-out", OPT_BLOB_OUT, "FILE", "where to write the device state" },
+	{ "json", OPT_JSON, NULL, "no progress; the status as JSON at the end" },
+	{ "quiet", OPT_QUIET, NULL, "no progress, no summary" },
+	{}
+};
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'a':
-			addr = optarg;
-			break;
-		case 'p':
-			port = optarg;
-			break;
-		case 't':
-			if (migctl_parse_uint(optarg, &t) || t > INT_MAX / 1000) {
-				fprintf(stderr, "migctl: --timeout: seconds\n");
-				return 2;
-			}
-			timeout_ms = t * 1000;
-			break;
-		case 'B':
-			blob_out = optarg;
-			break;
-		case 'j':
-			w.json = true;
-			break;
-		case 'q':
-			w.quiet = true;
-			break;
-		default:
-			fprintf(stderr, "usage: migctl listen NAME [--addr ADDR] [--port PORT]\n");
-			fprintf(stderr, "       [--timeout S]");
-			fprintf(stderr, " [--blob-out FILE] [--json] [--quiet]\n");
-			return 2;
-		}
-	}
-	if (argc - optind != 1) {
-		fprintf(stderr, "usage: migctl listen NAME [options]\n");
-		return 2;
-	}
-	w.name = argv[optind];
-	vmfd = migctl_open_vm_name(w.name);
+static int run_listen(const struct migctl_cmd *cmd, int argc, char **argv)
+{
+	struct mig_args a = {
+		.start.flags = VMIG_MIG_INCOMING,
+		.w.on_stall = STALL_WAIT,
+		.port = "7070",
+		.timeout_ms = -1,
+	};
+	struct watch *w = &a.w;
+	struct vmig_mig_status st;
+	int vmfd, lfd, fd, ret;
+	char **args;
+
+	ret = migctl_parse(cmd, argc, argv, mig_opt, &a, &argc, &args);
+	if (ret >= 0)
+		return ret;
+	w->name = args[0];
+	vmfd = migctl_open_vm_name(w->name);
 	if (vmfd < 0)
 		return 1;
-	lfd = net_listen(addr, port);
-	if (lfd < 0)
+	lfd = net_listen(a.addr, a.port);
+	if (lfd < 0) {
+		close(vmfd);
 		return 1;
-	if (!w.quiet && !w.json)
-		fprintf(stderr, "migctl: waiting for %s on %s:%s\n", w.name,
-			addr ? addr : "*", port);
+	}
+	if (!w->quiet && !w->json)
+		fprintf(stderr, "migctl: waiting for %s on %s:%s\n", w->name,
+			a.addr ? a.addr : "*", a.port);
 	catch_signals();
-	fd = net_accept(lfd, timeout_ms);
+	fd = net_accept(lfd, a.timeout_ms);
 	if (fd < 0) {
 		fprintf(stderr, "migctl: no source connected\n");
 		return 1;
 	}
-	ret = vmig_mig_start(vmfd, &start, &fd, 1);
+	ret = vmig_mig_start(vmfd, &a.start, &fd, 1);
 	close(fd);
 	if (ret) {
-		fprintf(stderr, "migctl: cannot receive %s: %s\n", w.name,
+		fprintf(stderr, "migctl: cannot receive %s: %s\n", w->name,
 			ret == -EBUSY ? "a migration runs on it" :
 			strerror(-ret));
 		return 1;
 	}
-	if (accept_streams(vmfd, lfd, timeout_ms < 0 ? 60000 : timeout_ms))
+	if (accept_streams(vmfd, lfd, a.timeout_ms < 0 ? 60000 : a.timeout_ms))
 		return 1;
 	close(lfd);
-	ret = watch(vmfd, &w, &st);
-	if (!ret && blob_out)
-		ret = write_blob(vmfd, blob_out);
+	ret = watch(vmfd, w, &st);
+	if (!ret && a.blob_out)
+		ret = write_blob(vmfd, a.blob_out);
 	close(vmfd);
 	return ret;
 }
 
-/* NAME, then only the options in @allowed (NULL-terminated); else usage. */
-static bool args_ok(int argc, char **argv, const char *const *allowed,
-		    int with_value)
+static int run_status(const struct migctl_cmd *cmd, int argc, char **argv)
 {
-	int i, k;
-
-	if (argc < 2 || argv[1][0] == '-')
-		return false;
-	for (i = 2; i < argc; i++) {
-		for (k = 0; allowed[k]; k++)
-			if (!strcmp(argv[i], allowed[k]))
-				break;
-		if (!allowed[k])
-			return false;
-		if (k < with_value && ++i >= argc)
-			return false;
-	}
-	return true;
-}
-
-int cmd_status(int argc, char **argv)
-{
-	static const char *const opts[] = { "--json", NULL };
 	struct vmig_mig_status st;
+	bool json = false;
 	int vmfd, ret;
+	char **args;
 
-	if (!args_ok(argc, argv, opts, 0)) {
-		fprintf(stderr, "usage: migctl status NAME [--json]\n");
-		return 2;
-	}
-	vmfd = migctl_open_vm_name(argv[1]);
+	ret = migctl_parse(cmd, argc, argv, migctl_json_opt, &json, &argc,
+			   &args);
+	if (ret >= 0)
+		return ret;
+	vmfd = migctl_open_vm_name(args[0]);
 	if (vmfd < 0)
 		return 1;
 	ret = vmig_mig_status(vmfd, &st, 0);
 	close(vmfd);
 	if (ret == -ENOENT) {
-		fprintf(stderr, "migctl: VM %s has never migrated\n", argv[1]);
+		fprintf(stderr, "migctl: VM %s has never migrated\n", args[0]);
 		return 1;
 	}
 	if (ret) {
 		fprintf(stderr, "migctl: status: %s\n", strerror(-ret));
 		return 1;
 	}
-	mig_print_status(argv[1], &st, argc > 2);
+	mig_print_status(args[0], &st, json);
 	return 0;
 }
 
-int cmd_switchover(int argc, char **argv)
-{
-	static const char *const opts[] = { "--blob", NULL };
-	int vmfd, ret;
+static const struct migctl_opt switchover_opts[] = {
+	{ "blob", OPT_BLOB, "FILE", "the device state to send" },
+	{}
+};
 
-	if (!args_ok(argc, argv, opts, 1) || argc == 3) {
-		fprintf(stderr, "usage: migctl switchover NAME [--blob FILE]\n");
-		return 2;
-	}
-	vmfd = migctl_open_vm_name(argv[1]);
+static int run_switchover(const struct migctl_cmd *cmd, int argc,
+			  char **argv)
+{
+	struct mig_args a = {};
+	int vmfd, ret;
+	char **args;
+
+	ret = migctl_parse(cmd, argc, argv, mig_opt, &a, &argc, &args);
+	if (ret >= 0)
+		return ret;
+	vmfd = migctl_open_vm_name(args[0]);
 	if (vmfd < 0)
 		return 1;
-	ret = switchover(vmfd, argc == 4 ? argv[3] : NULL);
+	ret = switchover(vmfd, a.w.blob);
 	close(vmfd);
 	return ret ? 1 : 0;
 }
 
-int cmd_cancel(int argc, char **argv)
+static int run_cancel(const struct migctl_cmd *cmd, int argc, char **argv)
 {
-	static const char *const opts[] = { NULL };
 	int vmfd, ret;
+	char **args;
 
-	if (!args_ok(argc, argv, opts, 0)) {
-		fprintf(stderr, "usage: migctl cancel NAME\n");
-		return 2;
-	}
-	vmfd = migctl_open_vm_name(argv[1]);
+	ret = migctl_parse(cmd, argc, argv, NULL, NULL, &argc, &args);
+	if (ret >= 0)
+		return ret;
+	vmfd = migctl_open_vm_name(args[0]);
 	if (vmfd < 0)
 		return 1;
 	ret = vmig_mig_cancel(vmfd);
@@ -687,3 +710,52 @@ int cmd_cancel(int argc, char **argv)
 	}
 	return 0;
 }
+
+const struct migctl_cmd migctl_migrate_cmd = {
+	.name = "migrate",
+	.args = "NAME HOST:PORT",
+	.help = "migrate a VM's memory to a target host",
+	.opts = migrate_opts,
+	.min_args = 2,
+	.max_args = 2,
+	.run = run_migrate,
+};
+
+const struct migctl_cmd migctl_listen_cmd = {
+	.name = "listen",
+	.args = "NAME",
+	.help = "receive a VM's memory from a source",
+	.opts = listen_opts,
+	.min_args = 1,
+	.max_args = 1,
+	.run = run_listen,
+};
+
+const struct migctl_cmd migctl_status_cmd = {
+	.name = "status",
+	.args = "NAME",
+	.help = "show a VM's migration",
+	.opts = migctl_json_opts,
+	.min_args = 1,
+	.max_args = 1,
+	.run = run_status,
+};
+
+const struct migctl_cmd migctl_switchover_cmd = {
+	.name = "switchover",
+	.args = "NAME",
+	.help = "force a migration's switchover now",
+	.opts = switchover_opts,
+	.min_args = 1,
+	.max_args = 1,
+	.run = run_switchover,
+};
+
+const struct migctl_cmd migctl_cancel_cmd = {
+	.name = "cancel",
+	.args = "NAME",
+	.help = "cancel a VM's migration",
+	.min_args = 1,
+	.max_args = 1,
+	.run = run_cancel,
+};

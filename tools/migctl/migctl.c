@@ -2,35 +2,16 @@
 /*
  * migctl: the command-line tool that drives vmig.
  *
- * Each subcommand lives in its own file and is listed in the table below.
+ * Each command lives in its own file with its grammar (struct migctl_cmd);
+ * this file finds the command and holds what the commands share.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "migctl.h"
-
-static const struct migctl_cmd commands[] = {
-	{ "version", "", "print the tool's and the module's versions",
-	  cmd_version },
-	{ "vm", "list|create|destroy|stats", "manage VMs", cmd_vm },
-	{ "track", "NAME [options]", "track a VM's writes and show the dirty rate",
-	  cmd_track },
-	{ "migrate", "NAME HOST:PORT [options]",
-	  "migrate a VM's memory to a target host", cmd_migrate },
-	{ "listen", "NAME [options]", "receive a VM's memory from a source",
-	  cmd_listen },
-	{ "status", "NAME [--json]", "show a VM's migration", cmd_status },
-	{ "switchover", "NAME [--blob FILE]",
-	  "force a migration's switchover now", cmd_switchover },
-	{ "cancel", "NAME", "cancel a VM's migration", cmd_cancel },
-	{ "disk", "status|handoff|export|import|...", "a dm-vmig disk's hand-off",
-	  cmd_disk },
-};
 
 int migctl_open_dev(void)
 {
@@ -48,27 +29,104 @@ int migctl_open_dev(void)
 	return -1;
 }
 
-int migctl_parse_uint(const char *s, unsigned int *out)
+void migctl_fmt_bytes(char *buf, size_t len, double bytes)
 {
-	unsigned long v;
-	char *end;
+	static const char * const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	unsigned int u = 0;
 
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (!*s || *end || errno || v > UINT_MAX)
-		return -1;
-	*out = v;
-	return 0;
+	while (bytes >= 1024 && u < ARRAY_SIZE(units) - 1) {
+		bytes /= 1024;
+		u++;
+	}
+	snprintf(buf, len, u ? "%.1f %s" : "%.0f %s", bytes, units[u]);
+}
+
+void migctl_json_print(struct json_object *o)
+{
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+					    JSON_C_TO_STRING_NOSLASHESCAPE));
+	fflush(stdout);
+	json_object_put(o);
+}
+
+void migctl_json_u64(struct json_object *o, const char *key, uint64_t v)
+{
+	json_object_object_add(o, key, json_object_new_uint64(v));
+}
+
+void migctl_json_str(struct json_object *o, const char *key, const char *s)
+{
+	json_object_object_add(o, key, json_object_new_string(s));
+}
+
+void migctl_json_double(struct json_object *o, const char *key, double v,
+			const char *fmt)
+{
+	char buf[64];
+
+	snprintf(buf, sizeof(buf), fmt, v);
+	json_object_object_add(o, key, json_object_new_double_s(v, buf));
+}
+
+static const struct migctl_cmd *const commands[] = {
+	&migctl_version_cmd, &migctl_vm_group, &migctl_track_cmd,
+	&migctl_migrate_cmd, &migctl_listen_cmd, &migctl_status_cmd,
+	&migctl_switchover_cmd, &migctl_cancel_cmd, &migctl_disk_group,
+};
+
+static void list_cmd(FILE *f, const struct migctl_cmd *c)
+{
+	char left[64];
+
+	snprintf(left, sizeof(left), "%s %s", c->name, c->args ? c->args : "");
+	if (strlen(left) > 32)
+		fprintf(f, "  %s\n  %-32s %s\n", left, "", c->help);
+	else
+		fprintf(f, "  %-32s %s\n", left, c->help);
 }
 
 static void print_usage(FILE *f)
 {
-	size_t i;
+	const struct migctl_cmd *c;
+	size_t i, k;
 
-	fprintf(f, "usage: migctl COMMAND [ARGS]\n\ncommands:\n");
-	for (i = 0; i < ARRAY_SIZE(commands); i++)
-		fprintf(f, "  %-10s %-26s %s\n", commands[i].name,
-			commands[i].usage, commands[i].help);
+	fprintf(f, "usage: migctl COMMAND [ARGS] [OPTIONS]\n\ncommands:\n");
+	for (i = 0; i < ARRAY_SIZE(commands); i++) {
+		c = commands[i];
+		if (!c->subs)
+			list_cmd(f, c);
+		for (k = 0; c->subs && k < c->nr_subs; k++)
+			list_cmd(f, &c->subs[k]);
+	}
+	fprintf(f, "\n'migctl COMMAND --help' describes a command's options.\n");
+}
+
+static bool is_help(const char *arg)
+{
+	return !strcmp(arg, "help") || !strcmp(arg, "--help") ||
+	       !strcmp(arg, "-h");
+}
+
+/* Run the subcommand of @group that argv[1] names. */
+static int run_group(const struct migctl_cmd *group, int argc, char **argv)
+{
+	size_t i, n = group->nr_subs, len = strlen(group->name);
+
+	if (argc >= 2 && is_help(argv[1])) {
+		for (i = 0; i < n; i++)
+			list_cmd(stdout, &group->subs[i]);
+		printf("\n'migctl %s COMMAND --help' describes a command's options.\n",
+		       group->name);
+		return 0;
+	}
+	for (i = 0; argc >= 2 && i < n; i++)
+		if (!strcmp(group->subs[i].name + len + 1, argv[1]))
+			return group->subs[i].run(&group->subs[i], argc - 1,
+						  argv + 1);
+	if (argc >= 2)
+		fprintf(stderr, "migctl: unknown command '%s %s'\n",
+			group->name, argv[1]);
+	return migctl_usage(group);
 }
 
 int main(int argc, char **argv)
@@ -77,17 +135,20 @@ int main(int argc, char **argv)
 
 	if (argc < 2) {
 		print_usage(stderr);
-		return 2;
+		return MIGCTL_USAGE;
 	}
-	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") ||
-	    !strcmp(argv[1], "-h")) {
+	if (is_help(argv[1])) {
 		print_usage(stdout);
 		return 0;
 	}
-	for (i = 0; i < ARRAY_SIZE(commands); i++)
-		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].run(argc - 1, argv + 1);
+	for (i = 0; i < ARRAY_SIZE(commands); i++) {
+		if (strcmp(argv[1], commands[i]->name))
+			continue;
+		if (commands[i]->subs)
+			return run_group(commands[i], argc - 1, argv + 1);
+		return commands[i]->run(commands[i], argc - 1, argv + 1);
+	}
 	fprintf(stderr, "migctl: unknown command '%s'\n", argv[1]);
 	print_usage(stderr);
-	return 2;
+	return MIGCTL_USAGE;
 }

@@ -2,7 +2,6 @@
 /*
  * migctl vm list|create|destroy|stats: named VMs.
  */
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,50 +13,6 @@
 #define PAGE_SIZE 4096ULL
 #define BAD_NAME_OR_SIZE \
 	"bad name or size (names: 1-31 of A-Z a-z 0-9 . _ -; at most 64 GiB)"
-
-/* Parse "123", "64K", "512M", "2G" (bytes); -1 on error. */
-long long migctl_parse_size(const char *s)
-{
-	unsigned long long v, mult = 1;
-	char *end;
-
-	v = strtoull(s, &end, 10);
-	if (end == s)
-		return -1;
-	switch (*end) {
-	case 'K': case 'k':
-		mult = 1ULL << 10;
-		end++;
-		break;
-	case 'M': case 'm':
-		mult = 1ULL << 20;
-		end++;
-		break;
-	case 'G': case 'g':
-		mult = 1ULL << 30;
-		end++;
-		break;
-	}
-	if (*end == 'i')
-		end++;
-	if (*end == 'B')
-		end++;
-	if (*end || v > (1ULL << 62) / mult)
-		return -1;
-	return v * mult;
-}
-
-void migctl_fmt_bytes(char *buf, size_t len, double bytes)
-{
-	static const char * const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	unsigned int u = 0;
-
-	while (bytes >= 1024 && u < ARRAY_SIZE(units) - 1) {
-		bytes /= 1024;
-		u++;
-	}
-	snprintf(buf, len, u ? "%.1f %s" : "%.0f %s", bytes, units[u]);
-}
 
 int migctl_open_vm_name(const char *name)
 {
@@ -80,16 +35,44 @@ int migctl_open_vm(int dev, const char *name)
 	return fd;
 }
 
-static int vm_list(int dev)
+/* The keys a VM's entry has in JSON, in every command. */
+static struct json_object *entry_json(const struct vmig_vm_entry *e)
+{
+	struct json_object *o = json_object_new_object();
+
+	migctl_json_str(o, "name", e->name);
+	migctl_json_u64(o, "nr_pages", e->nr_pages);
+	migctl_json_u64(o, "group_pages", e->group_pages);
+	return o;
+}
+
+static int run_list(const struct migctl_cmd *cmd, int argc, char **argv)
 {
 	struct vmig_vm_entry *e;
-	char size[32];
-	int n, i;
+	struct json_object *arr;
+	bool json = false;
+	char size[32], **args;
+	int n, i, dev;
 
+	n = migctl_parse(cmd, argc, argv, migctl_json_opt, &json, &argc, &args);
+	if (n >= 0)
+		return n;
+	dev = migctl_open_dev();
+	if (dev < 0)
+		return 1;
 	n = vmig_vm_list(dev, &e);
+	close(dev);
 	if (n < 0) {
 		fprintf(stderr, "migctl: VMIG_VM_LIST: %s\n", strerror(-n));
 		return 1;
+	}
+	if (json) {
+		arr = json_object_new_array();
+		for (i = 0; i < n; i++)
+			json_object_array_add(arr, entry_json(&e[i]));
+		migctl_json_print(arr);
+		free(e);
+		return 0;
 	}
 	printf("%-31s %10s %10s %s\n", "NAME", "SIZE", "PAGES", "TRACKING");
 	for (i = 0; i < n; i++) {
@@ -106,19 +89,37 @@ static int vm_list(int dev)
 	return 0;
 }
 
-static int vm_create(int dev, const char *name, const char *size_arg)
-{
-	long long size = migctl_parse_size(size_arg);
-	int fd;
+static const struct migctl_num size_num = {
+	.what = "SIZE",
+	.min = PAGE_SIZE,
+	.max = VMIG_VM_MAX_PAGES * PAGE_SIZE,
+	.unit = "bytes (K, M, G: powers of 1024)",
+	.flags = MIGCTL_NUM_SIZE,
+};
 
-	if (size <= 0 || size % PAGE_SIZE) {
+static int run_create(const struct migctl_cmd *cmd, int argc, char **argv)
+{
+	unsigned long long size;
+	char **args;
+	int fd, dev;
+
+	fd = migctl_parse(cmd, argc, argv, NULL, NULL, &argc, &args);
+	if (fd >= 0)
+		return fd;
+	if (migctl_parse_num(&size_num, args[1], &size))
+		return MIGCTL_USAGE;
+	if (size % PAGE_SIZE) {
 		fprintf(stderr, "migctl: bad size '%s': a positive multiple of 4 KiB, e.g. 512M\n",
-			size_arg);
-		return 2;
+			args[1]);
+		return MIGCTL_USAGE;
 	}
-	fd = vmig_vm_create(dev, name, size / PAGE_SIZE);
+	dev = migctl_open_dev();
+	if (dev < 0)
+		return 1;
+	fd = vmig_vm_create(dev, args[0], size / PAGE_SIZE);
+	close(dev);
 	if (fd < 0) {
-		fprintf(stderr, "migctl: cannot create VM '%s': %s\n", name,
+		fprintf(stderr, "migctl: cannot create VM '%s': %s\n", args[0],
 			fd == -EEXIST ? "a VM of that name exists" :
 			fd == -EINVAL ? BAD_NAME_OR_SIZE : strerror(-fd));
 		return 1;
@@ -127,25 +128,54 @@ static int vm_create(int dev, const char *name, const char *size_arg)
 	return 0;
 }
 
-static int vm_destroy(int dev, const char *name)
+static int run_destroy(const struct migctl_cmd *cmd, int argc, char **argv)
 {
-	int ret = vmig_vm_destroy(dev, name);
+	char **args;
+	int ret, dev;
 
+	ret = migctl_parse(cmd, argc, argv, NULL, NULL, &argc, &args);
+	if (ret >= 0)
+		return ret;
+	dev = migctl_open_dev();
+	if (dev < 0)
+		return 1;
+	ret = vmig_vm_destroy(dev, args[0]);
+	close(dev);
 	if (ret) {
-		fprintf(stderr, "migctl: cannot destroy VM '%s': %s\n", name,
+		fprintf(stderr, "migctl: cannot destroy VM '%s': %s\n", args[0],
 			ret == -ENOENT ? "no such VM" : strerror(-ret));
 		return 1;
 	}
 	return 0;
 }
 
-static int vm_stats(int dev, const char *name, int json)
+static void print_stats_json(const struct vmig_vm_entry *e,
+			     const struct vmig_vm_stats *s)
+{
+	struct json_object *o = entry_json(e);
+
+	migctl_json_u64(o, "write_faults", s->write_faults);
+	migctl_json_u64(o, "groups_dirtied", s->groups_dirtied);
+	migctl_json_u64(o, "pages_reported", s->pages_reported);
+	migctl_json_u64(o, "pinned_pages", s->pinned_pages);
+	migctl_json_u64(o, "harvests", s->harvests);
+	migctl_json_u64(o, "harvest_ns", s->harvest_ns);
+	migctl_json_u64(o, "pages_present", s->pages_present);
+	migctl_json_print(o);
+}
+
+static int run_stats(const struct migctl_cmd *cmd, int argc, char **argv)
 {
 	struct vmig_vm_stats s;
 	struct vmig_vm_entry e;
+	bool json = false;
+	char **args;
 	int fd, ret;
 
-	fd = migctl_open_vm(dev, name);
+	ret = migctl_parse(cmd, argc, argv, migctl_json_opt, &json, &argc, &args);
+	if (ret >= 0)
+		return ret;
+	fd = migctl_open_vm_name(args[0]);
 	if (fd < 0)
 		return 1;
 	ret = vmig_vm_info(fd, &e);
@@ -153,24 +183,12 @@ static int vm_stats(int dev, const char *name, int json)
 		ret = vmig_vm_stats(fd, &s);
 	close(fd);
 	if (ret) {
-		fprintf(stderr, "migctl: cannot read stats of '%s': %s\n", name,
-			strerror(-ret));
+		fprintf(stderr, "migctl: cannot read stats of '%s': %s\n",
+			args[0], strerror(-ret));
 		return 1;
 	}
 	if (json) {
-		printf("{\"name\": \"%s\", \"nr_pages\": %llu, ", e.name,
-		       (unsigned long long)e.nr_pages);
-		printf("\"group_pages\": %u, \"write_faults\": %llu, ",
-		       e.group_pages, (unsigned long long)s.write_faults);
-		printf("\"groups_dirtied\": %llu, \"pages_reported\": %llu, ",
-		       (unsigned long long)s.groups_dirtied,
-		       (unsigned long long)s.pages_reported);
-		printf("\"pinned_pages\": %llu, \"harvests\": %llu, ",
-		       (unsigned long long)s.pinned_pages,
-		       (unsigned long long)s.harvests);
-		printf("\"harvest_ns\": %llu, \"pages_present\": %llu}\n",
-		       (unsigned long long)s.harvest_ns,
-		       (unsigned long long)s.pages_present);
+		print_stats_json(&e, &s);
 		return 0;
 	}
 	printf("name:            %s\n", e.name);
@@ -188,34 +206,22 @@ static int vm_stats(int dev, const char *name, int json)
 	return 0;
 }
 
-int cmd_vm(int argc, char **argv)
-{
-	int dev, ret = 2;
+static const struct migctl_cmd vm_cmds[] = {
+	{ .name = "vm list", .help = "list the VMs", .opts = migctl_json_opts,
+	  .run = run_list },
+	{ .name = "vm create", .args = "NAME SIZE",
+	  .help = "create a VM of SIZE bytes (with K, M or G)",
+	  .min_args = 2, .max_args = 2, .run = run_create },
+	{ .name = "vm destroy", .args = "NAME", .help = "destroy a VM",
+	  .min_args = 1, .max_args = 1, .run = run_destroy },
+	{ .name = "vm stats", .args = "NAME", .help = "show a VM's counters",
+	  .opts = migctl_json_opts, .min_args = 1, .max_args = 1,
+	  .run = run_stats },
+};
 
-	if (argc < 2)
-		goto usage;
-	dev = migctl_open_dev();
-	if (dev < 0)
-		return 1;
-	if (!strcmp(argv[1], "list") && argc == 2)
-		ret = vm_list(dev);
-	else if (!strcmp(argv[1], "create") && argc == 4)
-		ret = vm_create(dev, argv[2], argv[3]);
-	else if (!strcmp(argv[1], "destroy") && argc == 3)
-		ret = vm_destroy(dev, argv[2]);
-	else if (!strcmp(argv[1], "stats") && argc == 3)
-		ret = vm_stats(dev, argv[2], 0);
-	else if (!strcmp(argv[1], "stats") && argc == 4 &&
-		 !strcmp(argv[3], "--json"))
-		ret = vm_stats(dev, argv[2], 1);
-	close(dev);
-	if (ret != 2)
-		return ret;
-usage:
-	fprintf(stderr,
-		"usage: migctl vm list\n"
-		"       migctl vm create NAME SIZE     (SIZE in bytes, or with K, M, G)\n"
-		"       migctl vm destroy NAME\n"
-		"       migctl vm stats NAME [--json]\n");
-	return 2;
-}
+const struct migctl_cmd migctl_vm_group = {
+	.name = "vm",
+	.help = "manage VMs",
+	.subs = vm_cmds,
+	.nr_subs = ARRAY_SIZE(vm_cmds),
+};

@@ -11,6 +11,8 @@ pkgs=(
 	xz-utils kmod cpio python3 dwarves
 	# the test VM, and the programs the tests run in it
 	qemu-system-x86 busybox-static dmsetup iproute2 lz4
+	# the userspace tools: JSON output, CRC32C
+	libjson-c-dev libisal-dev
 	# the benchmarks
 	fio
 	# lint
