@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # PID 1 of the vmig test VM. Runs the plan in /vmig/plan, one program a line
-# ("kunit MODULE", "kselftest PROGRAM" or "run PROGRAM"), and writes each one's output
-# between markers to the second serial port, where the host collects it.
+# ("kunit MODULE [DEP...]", "kselftest PROGRAM" or "run PROGRAM"), and
+# writes each one's output between markers to the second serial port, where
+# the host collects it.
 # The kernel log goes to the first serial port; the host scans it for
 # KASAN, lockdep, WARN, BUG and hung-task reports. Last comes a kmemleak
 # scan. Then the VM powers off by rebooting into QEMU's -no-reboot.
@@ -55,11 +56,19 @@ while read -r kind name args; do
 	say begin "$kind" "$name"
 	case $kind in
 	kunit)
+		# "kunit MODULE [DEP...]": the modules it tests, loaded first
+		# (those not preloaded) and unloaded after.
 		dmesg -c >/dev/null
-		insmod "$VMIG_MODULES/$name.ko"
-		rc=$?
+		rc=0
+		for dep in $args; do
+			insmod "$VMIG_MODULES/$dep.ko" || rc=1
+		done
+		insmod "$VMIG_MODULES/$name.ko" || rc=1
 		dmesg >$out
 		rmmod "$name" || rc=1
+		for dep in $args; do
+			rmmod "$dep" || rc=1
+		done
 		;;
 	kselftest | run)
 		# shellcheck disable=SC2086 # args are words
