@@ -13,6 +13,7 @@
  * DM is a device-mapper name or a device path. Every command that prints
  * something takes --json.
  */
+#include <assert.h>
 #include <dirent.h>
 #include <endian.h>
 #include <errno.h>
@@ -34,30 +35,23 @@
 /* Exit status: the hand-off or the import reports failed IO. */
 #define IO_FAILED 3
 
-static const char *const state_names[] = {
-	[VMIG_DISK_ST_RUNNING] = "running",
-	[VMIG_DISK_ST_HANDOFF] = "handoff",
-	[VMIG_DISK_ST_FENCED] = "fenced",
-	[VMIG_DISK_ST_GONE] = "gone",
-	[VMIG_DISK_ST_INCOMING] = "incoming",
+/*
+ * The names of VMIG_DISK_ST_*, VMIG_DISK_OP_*, the VMIG_DISK_F_* bits and
+ * the hand-off modes, in the order of <linux/dm-vmig.h>.
+ */
+static const char *const state_names[VMIG_DISK_NR_STATES] = {
+	"running", "handoff", "fenced", "gone", "incoming",
 };
 
-static const char *const op_names[] = {
-	[VMIG_DISK_OP_READ] = "read",
-	[VMIG_DISK_OP_WRITE] = "write",
-	[VMIG_DISK_OP_FLUSH] = "flush",
-	[VMIG_DISK_OP_DISCARD] = "discard",
-	[VMIG_DISK_OP_WRITE_ZEROES] = "write-zeroes",
+static const char *const op_names[VMIG_DISK_OP_MAX] = {
+	"read", "write", "flush", "discard", "write-zeroes",
 };
 
 static const char *const flag_names[] = {
 	"fua", "preflush", "sync", "meta", "nounmap",
 };
 
-static const char *const mode_names[] = {
-	[VMIG_DISK_HANDOFF_CANCEL] = "cancel",
-	[VMIG_DISK_HANDOFF_DRAIN] = "drain",
-};
+static const char *const mode_names[] = { "cancel", "drain" };
 
 /* The disk a command works on: the control node and the dm device. */
 struct disk {
@@ -357,27 +351,31 @@ static void print_ios(const void *pkg, int nr, const __s32 *statuses)
 
 /* --- the commands ----------------------------------------------------- */
 
-static int run_show(const struct migctl_cmd *cmd, int argc, char **argv)
+static int run_disk(const struct migctl_cmd *cmd, int argc, char **argv);
+
+/* A disk command's --json and its arguments: DM or FILE, then the rest. */
+struct call {
+	const struct migctl_cmd *cmd;
+	bool json;
+	int argc;
+	char **args;
+};
+
+static int do_show(struct call *c)
 {
 	const struct vmig_disk_pkg *h;
 	struct json_object *o;
-	bool json = false;
-	char **args;
 	size_t len;
 	void *pkg;
 	int nr;
 
-	nr = migctl_parse(cmd, argc, argv, migctl_json_opt, &json, &argc,
-			  &args);
-	if (nr >= 0)
-		return nr;
-	pkg = load_pkg(args[0], &len, &nr);
+	pkg = load_pkg(c->args[0], &len, &nr);
 	if (!pkg)
 		return 1;
 	h = pkg;
-	if (json) {
+	if (c->json) {
 		o = json_object_new_object();
-		migctl_json_str(o, "file", args[0]);
+		migctl_json_str(o, "file", c->args[0]);
 		migctl_json_u64(o, "pkg_len", len);
 		migctl_json_str(o, "mode", le32toh(h->mode) ==
 				VMIG_DISK_HANDOFF_DRAIN ? "drain" : "cancel");
@@ -397,29 +395,23 @@ static int run_show(const struct migctl_cmd *cmd, int argc, char **argv)
 	return 0;
 }
 
-static int run_status(const struct migctl_cmd *cmd, int argc, char **argv)
+static int do_status(struct call *c)
 {
 	struct vmig_disk_info i = { .size = sizeof(i) };
 	struct json_object *o;
 	const char *state;
-	bool json = false;
 	struct disk d;
-	char **args;
 	int ret;
 
-	ret = migctl_parse(cmd, argc, argv, migctl_json_opt, &json, &argc,
-			   &args);
-	if (ret >= 0)
-		return ret;
-	if (disk_open(&d, args[0], false))
+	if (disk_open(&d, c->args[0], false))
 		return 1;
 	i.disk_fd = d.fd;
 	ret = dm_ioctl(&d, VMIG_DISK_GET_INFO, &i);
 	disk_close(&d);
 	if (ret)
-		return ioctl_fail(args[0], ret);
+		return ioctl_fail(c->args[0], ret);
 	state = i.state < ARRAY_SIZE(state_names) ? state_names[i.state] : "?";
-	if (!json) {
+	if (!c->json) {
 		printf("state %s\nmax_inflight %u\nheld %u\ninflight %u\n"
 		       "passed %llu\ncancelled %llu\nreissued %llu\nerrors %u\n",
 		       state, i.max_inflight, i.held, i.inflight,
@@ -450,29 +442,24 @@ static const struct migctl_num timeout_num = {
 	.unit = "ms (0: the device's timeout_ms)",
 };
 
-static int run_handoff(const struct migctl_cmd *cmd, int argc, char **argv)
+static int do_handoff(struct call *c)
 {
 	struct vmig_disk_handoff h = { .size = sizeof(h) };
 	struct json_object *o;
-	bool json = false;
 	struct disk d;
-	char **args;
 	int ret;
 
-	ret = migctl_parse(cmd, argc, argv, migctl_json_opt, &json, &argc,
-			   &args);
-	if (ret >= 0)
-		return ret;
-	if (argc > 1 && !strcmp(args[1], "drain")) {
+	if (c->argc > 1 && !strcmp(c->args[1], "drain")) {
 		h.mode = VMIG_DISK_HANDOFF_DRAIN;
-	} else if (argc > 1 && strcmp(args[1], "cancel")) {
+	} else if (c->argc > 1 && strcmp(c->args[1], "cancel")) {
 		fprintf(stderr, "migctl: handoff mode: cancel or drain, not '%s'\n",
-			args[1]);
+			c->args[1]);
 		return MIGCTL_USAGE;
 	}
-	if (argc > 2 && migctl_parse_u32(&timeout_num, args[2], &h.timeout_ms))
+	if (c->argc > 2 &&
+	    migctl_parse_u32(&timeout_num, c->args[2], &h.timeout_ms))
 		return MIGCTL_USAGE;
-	if (disk_open(&d, args[0], true))
+	if (disk_open(&d, c->args[0], true))
 		return 1;
 	h.disk_fd = d.fd;
 	ret = dm_ioctl(&d, VMIG_DISK_HANDOFF, &h);
@@ -480,7 +467,7 @@ static int run_handoff(const struct migctl_cmd *cmd, int argc, char **argv)
 	if (ret)
 		return ioctl_fail("VMIG_DISK_HANDOFF", ret);
 	ret = h.nr_errors ? IO_FAILED : 0;
-	if (!json) {
+	if (!c->json) {
 		printf("handed off: %u IO waited for (%u failed), %u cancelled,",
 		       h.nr_completed, h.nr_errors, h.nr_cancelled);
 		printf(" package of %llu bytes\n", (unsigned long long)h.pkg_len);
@@ -524,70 +511,58 @@ static long export_pkg(const struct disk *d, void **pkg)
 	return (long)e.pkg_len;
 }
 
-static int run_export(const struct migctl_cmd *cmd, int argc, char **argv)
+static int do_export(struct call *c)
 {
 	struct json_object *o;
-	bool json = false;
 	struct disk d;
-	char **args;
 	void *pkg;
 	long len;
 	FILE *f;
 
-	len = migctl_parse(cmd, argc, argv, migctl_json_opt, &json, &argc,
-			   &args);
-	if (len >= 0)
-		return len;
-	if (disk_open(&d, args[0], false))
+	if (disk_open(&d, c->args[0], false))
 		return 1;
 	len = export_pkg(&d, &pkg);
 	disk_close(&d);
 	if (len < 0)
 		return ioctl_fail("VMIG_DISK_EXPORT", -len);
-	f = fopen(args[1], "wb");
+	f = fopen(c->args[1], "wb");
 	if (!f || fwrite(pkg, 1, len, f) != (size_t)len || fclose(f)) {
-		fail(args[1], errno);
+		fail(c->args[1], errno);
 		free(pkg);
 		return 1;
 	}
 	free(pkg);
-	if (json) {
+	if (c->json) {
 		o = json_object_new_object();
 		migctl_json_str(o, "name", d.name);
-		migctl_json_str(o, "file", args[1]);
+		migctl_json_str(o, "file", c->args[1]);
 		migctl_json_u64(o, "pkg_len", len);
 		migctl_json_print(o);
 	} else {
-		printf("exported %ld bytes to %s\n", len, args[1]);
+		printf("exported %ld bytes to %s\n", len, c->args[1]);
 	}
 	return 0;
 }
 
-static int run_import(const struct migctl_cmd *cmd, int argc, char **argv)
+static int do_import(struct call *c)
 {
 	struct vmig_disk_import imp = { .size = sizeof(imp) };
 	__s32 *statuses = NULL;
 	struct json_object *o;
-	bool json = false;
 	struct disk d;
-	char **args;
 	size_t len;
 	void *pkg;
 	int nr, ret;
 
-	ret = migctl_parse(cmd, argc, argv, migctl_json_opt, &json, &argc,
-			   &args);
-	if (ret >= 0)
-		return ret;
-	if (argc > 2 && strcmp(args[2], "wait")) {
+	if (c->argc > 2 && strcmp(c->args[2], "wait")) {
 		fprintf(stderr, "migctl: import: 'wait' or nothing, not '%s'\n",
-			args[2]);
+			c->args[2]);
 		return MIGCTL_USAGE;
 	}
-	pkg = load_pkg(args[1], &len, &nr);
+	pkg = load_pkg(c->args[1], &len, &nr);
 	if (!pkg)
 		return 1;
-	if (argc > 2) {
+	if (c->argc > 2) {
 		imp.flags = VMIG_DISK_IMPORT_WAIT;
 		statuses = nr ? calloc(nr, sizeof(*statuses)) : NULL;
 		imp.statuses = (uintptr_t)statuses;
@@ -595,7 +570,7 @@ static int run_import(const struct migctl_cmd *cmd, int argc, char **argv)
 	}
 	imp.buf = (uintptr_t)pkg;
 	imp.buf_len = len;
-	ret = disk_open(&d, args[0], true);
+	ret = disk_open(&d, c->args[0], true);
 	if (!ret) {
 		imp.disk_fd = d.fd;
 		ret = dm_ioctl(&d, VMIG_DISK_IMPORT, &imp);
@@ -603,10 +578,10 @@ static int run_import(const struct migctl_cmd *cmd, int argc, char **argv)
 		if (ret)
 			ret = ioctl_fail("VMIG_DISK_IMPORT", ret);
 	}
-	if (!ret && json) {
+	if (!ret && c->json) {
 		o = json_object_new_object();
 		migctl_json_str(o, "name", d.name);
-		migctl_json_str(o, "file", args[1]);
+		migctl_json_str(o, "file", c->args[1]);
 		migctl_json_u64(o, "reissued", imp.nr_reissued);
 		migctl_json_u64(o, "resubmit", imp.nr_resubmit);
 		migctl_json_u64(o, "failed", imp.nr_failed);
@@ -626,25 +601,21 @@ static int run_import(const struct migctl_cmd *cmd, int argc, char **argv)
 }
 
 /* release, complete and incoming: a state change and nothing to print. */
-static int run_ctl(const struct migctl_cmd *cmd, int argc, char **argv)
+static int do_ctl(struct call *c)
 {
-	struct vmig_disk_ctl c = { .size = sizeof(c) };
-	const char *sub = cmd->name + strlen("disk ");
+	struct vmig_disk_ctl ctl = { .size = sizeof(ctl) };
+	const char *sub = c->cmd->name + strlen("disk ");
 	unsigned long nr;
 	struct disk d;
-	char **args;
 	int ret;
 
-	ret = migctl_parse(cmd, argc, argv, NULL, NULL, &argc, &args);
-	if (ret >= 0)
-		return ret;
 	nr = !strcmp(sub, "release") ? VMIG_DISK_RELEASE :
 	     !strcmp(sub, "complete") ? VMIG_DISK_COMPLETE :
 	     VMIG_DISK_INCOMING;
-	if (disk_open(&d, args[0], true))
+	if (disk_open(&d, c->args[0], true))
 		return 1;
-	c.disk_fd = d.fd;
-	ret = dm_ioctl(&d, nr, &c);
+	ctl.disk_fd = d.fd;
+	ret = dm_ioctl(&d, nr, &ctl);
 	disk_close(&d);
 	return ret ? ioctl_fail(sub, ret) : 0;
 }
@@ -653,32 +624,51 @@ static const struct migctl_cmd disk_cmds[] = {
 	{ .name = "disk status", .args = "DM",
 	  .help = "show a filter's state and counters",
 	  .opts = migctl_json_opts, .min_args = 1, .max_args = 1,
-	  .run = run_status },
+	  .run = run_disk },
 	{ .name = "disk handoff", .args = "DM [cancel|drain] [TIMEOUT_MS]",
 	  .help = "hand the disk off and fence it", .opts = migctl_json_opts,
-	  .min_args = 1, .max_args = 3, .run = run_handoff },
+	  .min_args = 1, .max_args = 3, .run = run_disk },
 	{ .name = "disk export", .args = "DM FILE",
 	  .help = "write a fenced disk's package to FILE",
 	  .opts = migctl_json_opts, .min_args = 2, .max_args = 2,
-	  .run = run_export },
+	  .run = run_disk },
 	{ .name = "disk import", .args = "DM FILE [wait]",
 	  .help = "reissue a package's IO on an incoming disk",
 	  .opts = migctl_json_opts, .min_args = 2, .max_args = 3,
-	  .run = run_import },
+	  .run = run_disk },
 	{ .name = "disk release", .args = "DM",
 	  .help = "cancel the migration: the disk runs again",
-	  .min_args = 1, .max_args = 1, .run = run_ctl },
+	  .min_args = 1, .max_args = 1, .run = run_disk },
 	{ .name = "disk complete", .args = "DM",
 	  .help = "the target took over: the disk is gone",
-	  .min_args = 1, .max_args = 1, .run = run_ctl },
+	  .min_args = 1, .max_args = 1, .run = run_disk },
 	{ .name = "disk incoming", .args = "DM",
 	  .help = "make the disk wait for a package", .min_args = 1,
-	  .max_args = 1, .run = run_ctl },
+	  .max_args = 1, .run = run_disk },
 	{ .name = "disk show", .args = "FILE",
 	  .help = "check a package's CRC and list its IO",
 	  .opts = migctl_json_opts, .min_args = 1, .max_args = 1,
-	  .run = run_show },
+	  .run = run_disk },
 };
+
+/* What each of disk_cmds does once its arguments are parsed. */
+static int (*const disk_fns[])(struct call *c) = {
+	do_status, do_handoff, do_export, do_import, do_ctl, do_ctl, do_ctl,
+	do_show,
+};
+
+static_assert(ARRAY_SIZE(disk_fns) == ARRAY_SIZE(disk_cmds),
+	      "one function per disk command");
+
+static int run_disk(const struct migctl_cmd *cmd, int argc, char **argv)
+{
+	struct call c = { .cmd = cmd };
+	int ret;
+
+	ret = migctl_parse(cmd, argc, argv, migctl_json_opt, &c.json, &c.argc,
+			   &c.args);
+	return ret >= 0 ? ret : disk_fns[cmd - disk_cmds](&c);
+}
 
 const struct migctl_cmd migctl_disk_group = {
 	.name = "disk",

@@ -46,6 +46,26 @@ static double ratio(const struct vmig_mig_status *st)
 				0;
 }
 
+/* The status's counters in JSON: before the ratio, then after it. */
+static const struct migctl_json_key pages_keys[] = {
+	MIGCTL_JSON_KEY(vmig_mig_status, pages_total),
+	MIGCTL_JSON_KEY(vmig_mig_status, pages_sent),
+	MIGCTL_JSON_KEY(vmig_mig_status, pages_remaining),
+	MIGCTL_JSON_KEY(vmig_mig_status, zero_pages),
+	MIGCTL_JSON_KEY(vmig_mig_status, lz4_pages),
+	MIGCTL_JSON_KEY(vmig_mig_status, raw_pages),
+	MIGCTL_JSON_KEY(vmig_mig_status, bytes_wire),
+};
+
+static const struct migctl_json_key rate_keys[] = {
+	MIGCTL_JSON_KEY(vmig_mig_status, dirty_rate),
+	MIGCTL_JSON_KEY(vmig_mig_status, link_rate),
+	MIGCTL_JSON_KEY(vmig_mig_status, expected_downtime_ms),
+	MIGCTL_JSON_KEY(vmig_mig_status, total_ms),
+	MIGCTL_JSON_KEY(vmig_mig_status, downtime_ms),
+	MIGCTL_JSON_KEY(vmig_mig_status, blob_len),
+};
+
 static void print_status_json(const char *name,
 			      const struct vmig_mig_status *st)
 {
@@ -58,20 +78,9 @@ static void print_status_json(const char *name,
 	migctl_json_str(o, "error", st->error ? strerror(st->error) : "");
 	migctl_json_u64(o, "round", st->round);
 	migctl_json_u64(o, "streams", st->nr_streams);
-	migctl_json_u64(o, "pages_total", st->pages_total);
-	migctl_json_u64(o, "pages_sent", st->pages_sent);
-	migctl_json_u64(o, "pages_remaining", st->pages_remaining);
-	migctl_json_u64(o, "zero_pages", st->zero_pages);
-	migctl_json_u64(o, "lz4_pages", st->lz4_pages);
-	migctl_json_u64(o, "raw_pages", st->raw_pages);
-	migctl_json_u64(o, "bytes_wire", st->bytes_wire);
+	migctl_json_u64s(o, st, pages_keys, ARRAY_SIZE(pages_keys));
 	migctl_json_double(o, "compression_ratio", ratio(st), "%.3f");
-	migctl_json_u64(o, "dirty_rate", st->dirty_rate);
-	migctl_json_u64(o, "link_rate", st->link_rate);
-	migctl_json_u64(o, "expected_downtime_ms", st->expected_downtime_ms);
-	migctl_json_u64(o, "total_ms", st->total_ms);
-	migctl_json_u64(o, "downtime_ms", st->downtime_ms);
-	migctl_json_u64(o, "blob_len", st->blob_len);
+	migctl_json_u64s(o, st, rate_keys, ARRAY_SIZE(rate_keys));
 	migctl_json_print(o);
 }
 

@@ -54,6 +54,19 @@ void migctl_json_u64(struct json_object *o, const char *key, uint64_t v)
 	json_object_object_add(o, key, json_object_new_uint64(v));
 }
 
+void migctl_json_u64s(struct json_object *o, const void *base,
+		      const struct migctl_json_key *keys, size_t n)
+{
+	const char *p = base;
+	uint64_t v;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		memcpy(&v, p + keys[i].offset, sizeof(v));
+		migctl_json_u64(o, keys[i].key, v);
+	}
+}
+
 void migctl_json_str(struct json_object *o, const char *key, const char *s)
 {
 	json_object_object_add(o, key, json_object_new_string(s));

@@ -100,6 +100,18 @@ void migctl_fmt_bytes(char *buf, size_t len, double bytes);
 void migctl_json_print(struct json_object *o);
 void migctl_json_u64(struct json_object *o, const char *key, uint64_t v);
 void migctl_json_str(struct json_object *o, const char *key, const char *s);
+/* A __u64 member of a struct, for migctl_json_u64s(). */
+struct migctl_json_key {
+	const char *key;
+	size_t offset;
+};
+
+/* The member @m of struct @type, under its own name. */
+#define MIGCTL_JSON_KEY(type, m) { #m, offsetof(struct type, m) }
+
+/* Add the __u64 members @keys (@n of them) of the struct at @base to @o. */
+void migctl_json_u64s(struct json_object *o, const void *base,
+		      const struct migctl_json_key *keys, size_t n);
 /* A double printed with @fmt, e.g. "%.3f". */
 void migctl_json_double(struct json_object *o, const char *key, double v,
 			const char *fmt);

@@ -149,18 +149,22 @@ static int run_destroy(const struct migctl_cmd *cmd, int argc, char **argv)
 	return 0;
 }
 
+static const struct migctl_json_key stats_keys[] = {
+	MIGCTL_JSON_KEY(vmig_vm_stats, write_faults),
+	MIGCTL_JSON_KEY(vmig_vm_stats, groups_dirtied),
+	MIGCTL_JSON_KEY(vmig_vm_stats, pages_reported),
+	MIGCTL_JSON_KEY(vmig_vm_stats, pinned_pages),
+	MIGCTL_JSON_KEY(vmig_vm_stats, harvests),
+	MIGCTL_JSON_KEY(vmig_vm_stats, harvest_ns),
+	MIGCTL_JSON_KEY(vmig_vm_stats, pages_present),
+};
+
 static void print_stats_json(const struct vmig_vm_entry *e,
 			     const struct vmig_vm_stats *s)
 {
 	struct json_object *o = entry_json(e);
 
-	migctl_json_u64(o, "write_faults", s->write_faults);
-	migctl_json_u64(o, "groups_dirtied", s->groups_dirtied);
-	migctl_json_u64(o, "pages_reported", s->pages_reported);
-	migctl_json_u64(o, "pinned_pages", s->pinned_pages);
-	migctl_json_u64(o, "harvests", s->harvests);
-	migctl_json_u64(o, "harvest_ns", s->harvest_ns);
-	migctl_json_u64(o, "pages_present", s->pages_present);
+	migctl_json_u64s(o, s, stats_keys, ARRAY_SIZE(stats_keys));
 	migctl_json_print(o);
 }
 
