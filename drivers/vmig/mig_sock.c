@@ -75,16 +75,22 @@ static int vmig_sock_error(int ret)
 	return ret;
 }
 
-int vmig_sock_send(struct vmig_stream *s, const void *buf, size_t len)
+/* Move @len bytes from or to @buf, all of them, counting them on the wire. */
+static int vmig_sock_xfer(struct vmig_stream *s, void *buf, size_t len,
+			  bool send)
 {
-	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
+	struct msghdr msg = { .msg_flags = send ? MSG_NOSIGNAL : 0 };
 	struct kvec iov;
 	int ret;
 
 	while (len) {
-		iov.iov_base = (void *)buf;
+		iov.iov_base = buf;
 		iov.iov_len = len;
-		ret = kernel_sendmsg(s->sock, &msg, &iov, 1, len);
+		if (send)
+			ret = kernel_sendmsg(s->sock, &msg, &iov, 1, len);
+		else
+			ret = kernel_recvmsg(s->sock, &msg, &iov, 1, len,
+					     MSG_WAITALL);
 		if (ret <= 0)
 			return vmig_sock_error(ret);
 		atomic64_add(ret, &s->mig->st.bytes_wire);
@@ -94,23 +100,15 @@ int vmig_sock_send(struct vmig_stream *s, const void *buf, size_t len)
 	return 0;
 }
 
+int vmig_sock_send(struct vmig_stream *s, const void *buf, size_t len)
+{
+	/* kernel_sendmsg() only reads the kvec's memory. */
+	return vmig_sock_xfer(s, (void *)buf, len, true);
+}
+
 int vmig_sock_recv(struct vmig_stream *s, void *buf, size_t len)
 {
-	struct msghdr msg = {};
-	struct kvec iov;
-	int ret;
-
-	while (len) {
-		iov.iov_base = buf;
-		iov.iov_len = len;
-		ret = kernel_recvmsg(s->sock, &msg, &iov, 1, len, MSG_WAITALL);
-		if (ret <= 0)
-			return vmig_sock_error(ret);
-		atomic64_add(ret, &s->mig->st.bytes_wire);
-		buf += ret;
-		len -= ret;
-	}
-	return 0;
+	return vmig_sock_xfer(s, buf, len, false);
 }
 
 /* Send a small record: one of the fixed-size types. */

@@ -5,7 +5,8 @@
  * descriptor of the device-mapper device, which the caller must have open:
  * the fd is the capability, and holding it keeps the device from being
  * removed. Checks, in order: the general format (the dispatcher), flags,
- * reserved fields and ranges, the fd, then the filter's state.
+ * reserved fields and ranges, the package (import copies it in first), the
+ * fd, then the filter's state.
  */
 #include <kunit/visibility.h>
 #include <linux/file.h>
@@ -21,13 +22,15 @@
 	VMIG_UCMD_OP(union vmig_dm_ucmd_buffer, _ioctl, _fn, _struct, _last)
 
 /*
- * The filter of the block device open as @fd: a reference, or an ERR_PTR.
- * @write: the call changes the filter's state, so the fd must be open for
- * writing.
+ * Enter the filter of the block device open as @fd: the filter, or an
+ * ERR_PTR. @write: the call changes the filter's state, so the fd must be
+ * open for writing. Leave it with vmig_dm_ctl_exit().
  */
-static struct vmig_dm_reg *vmig_dm_ctl_disk(s32 fd, bool write)
+static struct vmig_dm *vmig_dm_ctl_enter(s32 fd, bool write,
+					 struct vmig_dm_reg **regp)
 {
 	struct vmig_dm_reg *reg;
+	struct vmig_dm *c;
 	struct file *file;
 	dev_t dev;
 
@@ -45,7 +48,20 @@ static struct vmig_dm_reg *vmig_dm_ctl_disk(s32 fd, bool write)
 	dev = file_inode(file)->i_rdev;
 	fput(file);
 	reg = vmig_dm_reg_get(dev);
-	return reg ?: ERR_PTR(-ENODEV);
+	if (!reg)
+		return ERR_PTR(-ENODEV);
+	c = vmig_dm_enter(reg);
+	if (IS_ERR(c))
+		vmig_dm_reg_put(reg);
+	else
+		*regp = reg;
+	return c;
+}
+
+static void vmig_dm_ctl_exit(struct vmig_dm_reg *reg)
+{
+	vmig_dm_leave(reg);
+	vmig_dm_reg_put(reg);
 }
 
 static int vmig_dm_ctl_get_info(struct vmig_ucmd *ucmd)
@@ -59,17 +75,11 @@ static int vmig_dm_ctl_get_info(struct vmig_ucmd *ucmd)
 		return -EOPNOTSUPP;
 	if (cmd->__reserved)
 		return -EINVAL;
-	reg = vmig_dm_ctl_disk(cmd->disk_fd, false);
-	if (IS_ERR(reg))
-		return PTR_ERR(reg);
-	c = vmig_dm_enter(reg);
-	if (IS_ERR(c)) {
-		vmig_dm_reg_put(reg);
+	c = vmig_dm_ctl_enter(cmd->disk_fd, false, &reg);
+	if (IS_ERR(c))
 		return PTR_ERR(c);
-	}
 	vmig_dm_get_status(c, &st);
-	vmig_dm_leave(reg);
-	vmig_dm_reg_put(reg);
+	vmig_dm_ctl_exit(reg);
 	cmd->state = st.state;
 	cmd->max_inflight = st.max_inflight;
 	cmd->held = st.held;
@@ -95,16 +105,11 @@ static int vmig_dm_ctl_handoff(struct vmig_ucmd *ucmd)
 	if (cmd->mode > VMIG_DISK_HANDOFF_DRAIN ||
 	    cmd->timeout_ms > VMIG_DM_TIMEOUT_MAX)
 		return -EINVAL;
-	reg = vmig_dm_ctl_disk(cmd->disk_fd, true);
-	if (IS_ERR(reg))
-		return PTR_ERR(reg);
-	c = vmig_dm_enter(reg);
-	ret = PTR_ERR_OR_ZERO(c);
-	if (!ret) {
-		ret = vmig_dm_handoff(c, cmd->mode, cmd->timeout_ms, &res);
-		vmig_dm_leave(reg);
-	}
-	vmig_dm_reg_put(reg);
+	c = vmig_dm_ctl_enter(cmd->disk_fd, true, &reg);
+	if (IS_ERR(c))
+		return PTR_ERR(c);
+	ret = vmig_dm_handoff(c, cmd->mode, cmd->timeout_ms, &res);
+	vmig_dm_ctl_exit(reg);
 	if (ret)
 		return ret;
 	cmd->nr_completed = res.completed;
@@ -141,16 +146,11 @@ static int vmig_dm_ctl_export(struct vmig_ucmd *ucmd)
 		return -EOPNOTSUPP;
 	if (cmd->__reserved || cmd->pkg_len)
 		return -EINVAL;
-	reg = vmig_dm_ctl_disk(cmd->disk_fd, false);
-	if (IS_ERR(reg))
-		return PTR_ERR(reg);
-	c = vmig_dm_enter(reg);
-	ret = PTR_ERR_OR_ZERO(c);
-	if (!ret) {
-		ret = vmig_dm_export(c, vmig_dm_ctl_copy_out, ucmd);
-		vmig_dm_leave(reg);
-	}
-	vmig_dm_reg_put(reg);
+	c = vmig_dm_ctl_enter(cmd->disk_fd, false, &reg);
+	if (IS_ERR(c))
+		return PTR_ERR(c);
+	ret = vmig_dm_export(c, vmig_dm_ctl_copy_out, ucmd);
+	vmig_dm_ctl_exit(reg);
 	return ret;
 }
 
@@ -197,20 +197,15 @@ static int vmig_dm_ctl_import(struct vmig_ucmd *ucmd)
 	    !cmd->statuses != !cmd->nr_statuses ||
 	    (cmd->statuses && !(cmd->flags & VMIG_DISK_IMPORT_WAIT)))
 		return -EINVAL;
-	reg = vmig_dm_ctl_disk(cmd->disk_fd, true);
-	if (IS_ERR(reg))
-		return PTR_ERR(reg);
 	pkg = vmig_dm_ctl_import_args(cmd, &statuses);
-	if (IS_ERR(pkg)) {
-		ret = PTR_ERR(pkg);
-		goto out_put;
-	}
-	c = vmig_dm_enter(reg);
+	if (IS_ERR(pkg))
+		return PTR_ERR(pkg);
+	c = vmig_dm_ctl_enter(cmd->disk_fd, true, &reg);
 	ret = PTR_ERR_OR_ZERO(c);
 	if (ret)
 		goto out_free;
 	ret = vmig_dm_import(c, pkg, cmd->buf_len, cmd->flags, statuses, &res);
-	vmig_dm_leave(reg);
+	vmig_dm_ctl_exit(reg);
 	if (ret)
 		goto out_free;
 	cmd->nr_reissued = res.reissued;
@@ -225,8 +220,6 @@ static int vmig_dm_ctl_import(struct vmig_ucmd *ucmd)
 out_free:
 	kvfree(statuses);
 	kvfree(pkg);
-out_put:
-	vmig_dm_reg_put(reg);
 	return ret;
 }
 
@@ -242,16 +235,11 @@ static int vmig_dm_ctl_state(struct vmig_ucmd *ucmd,
 		return -EOPNOTSUPP;
 	if (cmd->__reserved)
 		return -EINVAL;
-	reg = vmig_dm_ctl_disk(cmd->disk_fd, true);
-	if (IS_ERR(reg))
-		return PTR_ERR(reg);
-	c = vmig_dm_enter(reg);
-	ret = PTR_ERR_OR_ZERO(c);
-	if (!ret) {
-		ret = fn(c);
-		vmig_dm_leave(reg);
-	}
-	vmig_dm_reg_put(reg);
+	c = vmig_dm_ctl_enter(cmd->disk_fd, true, &reg);
+	if (IS_ERR(c))
+		return PTR_ERR(c);
+	ret = fn(c);
+	vmig_dm_ctl_exit(reg);
 	return ret;
 }
 
