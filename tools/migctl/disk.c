@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * migctl disk: a dm-vmig filter's state and its hand-off, through the
- * ioctls of /dev/dm-vmig.
+ * ioctls of /dev/dm-vmig (libvmig's disk.c) and its package (pkg.c).
  *
  *   migctl disk status DM
  *   migctl disk handoff DM [cancel|drain] [TIMEOUT_MS]
@@ -17,32 +17,21 @@
 #include <dirent.h>
 #include <endian.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/ioctl.h>
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
-#include <isa-l/crc.h>
-#include <linux/dm-vmig.h>
+#include <vmig/libvmig.h>
 
 #include "migctl.h"
-
-#define DM_VMIG_DEVICE "/dev/dm-vmig"
 
 /* Exit status: the hand-off or the import reports failed IO. */
 #define IO_FAILED 3
 
 /*
- * The names of VMIG_DISK_ST_*, VMIG_DISK_OP_*, the VMIG_DISK_F_* bits and
- * the hand-off modes, in the order of <linux/dm-vmig.h>.
+ * The names of VMIG_DISK_OP_*, the VMIG_DISK_F_* bits and the hand-off
+ * modes, in the order of <linux/dm-vmig.h>.
  */
-static const char *const state_names[VMIG_DISK_NR_STATES] = {
-	"running", "handoff", "fenced", "gone", "incoming",
-};
-
 static const char *const op_names[VMIG_DISK_OP_MAX] = {
 	"read", "write", "flush", "discard", "write-zeroes",
 };
@@ -63,11 +52,6 @@ static int fail(const char *what, int err)
 {
 	fprintf(stderr, "migctl: %s: %s\n", what, strerror(err));
 	return 1;
-}
-
-static int dm_ioctl(const struct disk *d, unsigned long cmd, void *arg)
-{
-	return ioctl(d->ctl, cmd, arg) ? errno : 0;
 }
 
 /* /dev/dm-N of the device-mapper device named @name, from sysfs. */
@@ -102,59 +86,40 @@ static int find_by_name(const char *name, char *path, size_t len)
 	return ret;
 }
 
-/* The device-mapper name of the block device @fd, or @fallback. */
-static void dm_name(int fd, const char *fallback, char *name, size_t len)
-{
-	char file[64];
-	struct stat st;
-	FILE *f = NULL;
-
-	snprintf(name, len, "%s", fallback);
-	if (!fstat(fd, &st)) {
-		snprintf(file, sizeof(file), "/sys/dev/block/%u:%u/dm/name",
-			 major(st.st_rdev), minor(st.st_rdev));
-		f = fopen(file, "r");
-	}
-	if (f && fgets(name, len, f))
-		name[strcspn(name, "\n")] = '\0';
-	if (f)
-		fclose(f);
-}
-
 /*
- * Open the control node and disk @arg: read-only, or for writing (@rw),
- * which the ioctls that change the filter's state need.
+ * Open the control node and disk @arg (/dev/mapper/@arg, or the /dev/dm-N
+ * that sysfs names so, or a path): read-only, or for writing (@rw), which
+ * the ioctls that change the filter's state need.
  */
 static int disk_open(struct disk *d, const char *arg, bool rw)
 {
+	int (*open_disk)(const char *) = rw ? vmig_dm_open_disk :
+					 vmig_dm_open_disk_ro;
 	char path[300];
-	struct stat st;
 
-	snprintf(path, sizeof(path), strchr(arg, '/') ? "%s" :
-		 "/dev/mapper/%s", arg);
-	d->fd = open(path, (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC);
-	if (d->fd < 0 && errno == ENOENT && !strchr(arg, '/') &&
+	d->fd = open_disk(arg);
+	if (d->fd == -ENOENT && !strchr(arg, '/') &&
 	    !find_by_name(arg, path, sizeof(path)))
-		d->fd = open(path, (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC);
-	if (d->fd < 0 && errno == ENOENT) {
+		d->fd = open_disk(path);
+	if (d->fd == -ENOENT) {
 		fprintf(stderr, "migctl: %s: no such device-mapper device\n",
 			arg);
 		return 1;
 	}
-	if (d->fd < 0)
-		return fail(path, errno);
-	if (fstat(d->fd, &st) || !S_ISBLK(st.st_mode)) {
-		close(d->fd);
+	if (d->fd == -ENOTBLK) {
 		fprintf(stderr, "migctl: %s: not a block device\n", arg);
 		return 1;
 	}
-	dm_name(d->fd, arg, d->name, sizeof(d->name));
-	d->ctl = open(DM_VMIG_DEVICE, O_RDWR | O_CLOEXEC);
+	if (d->fd < 0)
+		return fail(arg, -d->fd);
+	if (vmig_dm_name(d->fd, d->name, sizeof(d->name)))
+		snprintf(d->name, sizeof(d->name), "%s", arg);
+	d->ctl = vmig_dm_open_ctl();
 	if (d->ctl >= 0)
 		return 0;
-	fprintf(stderr, "migctl: cannot open %s: %s\n", DM_VMIG_DEVICE,
-		strerror(errno));
-	if (errno == ENOENT || errno == ENXIO || errno == ENODEV)
+	fprintf(stderr, "migctl: cannot open %s: %s\n", DM_VMIG_DEV_PATH,
+		strerror(-d->ctl));
+	if (d->ctl == -ENOENT || d->ctl == -ENXIO || d->ctl == -ENODEV)
 		fprintf(stderr,
 			"migctl: is the dm-vmig module loaded? Try 'modprobe dm-vmig'.\n");
 	close(d->fd);
@@ -170,11 +135,11 @@ static void disk_close(struct disk *d)
 /* The errors of the disk ioctls, said for a person. */
 static int ioctl_fail(const char *what, int err)
 {
-	if (err == ENODEV) {
+	if (err == -ENODEV) {
 		fprintf(stderr, "migctl: %s: not a dm-vmig device\n", what);
 		return 1;
 	}
-	return fail(what, err);
+	return fail(what, -err);
 }
 
 /* --- the package ------------------------------------------------------ */
@@ -211,40 +176,6 @@ static void *read_file(const char *path, size_t *len)
 	return buf;
 }
 
-/*
- * Check a package's header, size and CRC (the kernel checks every
- * descriptor too). Returns the number of descriptors, or -1.
- */
-static int pkg_verify(const void *pkg, size_t len)
-{
-	const size_t at = offsetof(struct vmig_disk_pkg, crc);
-	const struct vmig_disk_pkg *h = pkg;
-	static const unsigned char zero[4];
-	__u32 crc, nr;
-
-	if (len < sizeof(*h) || len > VMIG_DISK_PKG_MAX ||
-	    le32toh(h->magic) != VMIG_DISK_PKG_MAGIC ||
-	    le16toh(h->version) != VMIG_DISK_PKG_VERSION ||
-	    le16toh(h->hdr_size) != sizeof(*h) ||
-	    le32toh(h->desc_size) != sizeof(struct vmig_disk_desc))
-		return -1;
-	nr = le32toh(h->nr_descs);
-	if (nr > (len - sizeof(*h)) / sizeof(struct vmig_disk_desc) ||
-	    le64toh(h->data_len) != len - sizeof(*h) -
-				    nr * sizeof(struct vmig_disk_desc))
-		return -1;
-	crc = crc32_iscsi((unsigned char *)pkg, at, ~0U);
-	crc = crc32_iscsi((unsigned char *)zero, sizeof(zero), crc);
-	crc = crc32_iscsi((unsigned char *)pkg + at + 4, len - at - 4, crc);
-	return crc == le32toh(h->crc) ? (int)nr : -1;
-}
-
-static const struct vmig_disk_desc *pkg_desc(const void *pkg, __u32 i)
-{
-	return (const struct vmig_disk_desc *)((const char *)pkg +
-		sizeof(struct vmig_disk_pkg)) + i;
-}
-
 /* Read and check the package in @path; NULL after saying why. */
 static void *load_pkg(const char *path, size_t *len, int *nr)
 {
@@ -254,7 +185,7 @@ static void *load_pkg(const char *path, size_t *len, int *nr)
 		fail(path, errno);
 		return NULL;
 	}
-	*nr = pkg_verify(pkg, *len);
+	*nr = vmig_disk_pkg_check(pkg, *len);
 	if (*nr < 0) {
 		fprintf(stderr, "migctl: %s: not a valid hand-off package\n",
 			path);
@@ -314,7 +245,7 @@ static void ios_json(struct json_object *o, const void *pkg, int nr,
 
 	for (i = 0; i < nr; i++) {
 		st = statuses ? &statuses[i] : NULL;
-		json_object_array_add(arr, io_json(pkg_desc(pkg, i), st));
+		json_object_array_add(arr, io_json(vmig_disk_pkg_desc(pkg, i), st));
 	}
 	json_object_object_add(o, "ios", arr);
 }
@@ -329,7 +260,7 @@ static void print_ios(const void *pkg, int nr, const __s32 *statuses)
 	printf("%-8s %-10s %-12s %-8s %-6s %-9s %s\n", "seq", "kind", "op",
 	       "sector", "bytes", "flags", "status");
 	for (i = 0; i < nr; i++) {
-		d = pkg_desc(pkg, i);
+		d = vmig_disk_pkg_desc(pkg, i);
 		op = le16toh(d->op);
 		fl = le16toh(d->flags);
 		st = io_status(d, statuses ? &statuses[i] : NULL, &err);
@@ -397,7 +328,7 @@ static int do_show(struct call *c)
 
 static int do_status(struct call *c)
 {
-	struct vmig_disk_info i = { .size = sizeof(i) };
+	struct vmig_disk_info i;
 	struct json_object *o;
 	const char *state;
 	struct disk d;
@@ -405,12 +336,11 @@ static int do_status(struct call *c)
 
 	if (disk_open(&d, c->args[0], false))
 		return 1;
-	i.disk_fd = d.fd;
-	ret = dm_ioctl(&d, VMIG_DISK_GET_INFO, &i);
+	ret = vmig_disk_info(d.ctl, d.fd, &i);
 	disk_close(&d);
 	if (ret)
 		return ioctl_fail(c->args[0], ret);
-	state = i.state < ARRAY_SIZE(state_names) ? state_names[i.state] : "?";
+	state = vmig_disk_state_name(i.state);
 	if (!c->json) {
 		printf("state %s\nmax_inflight %u\nheld %u\ninflight %u\n"
 		       "passed %llu\ncancelled %llu\nreissued %llu\nerrors %u\n",
@@ -444,25 +374,25 @@ static const struct migctl_num timeout_num = {
 
 static int do_handoff(struct call *c)
 {
-	struct vmig_disk_handoff h = { .size = sizeof(h) };
+	__u32 mode = VMIG_DISK_HANDOFF_CANCEL, timeout_ms = 0;
+	struct vmig_disk_handoff h;
 	struct json_object *o;
 	struct disk d;
 	int ret;
 
 	if (c->argc > 1 && !strcmp(c->args[1], "drain")) {
-		h.mode = VMIG_DISK_HANDOFF_DRAIN;
+		mode = VMIG_DISK_HANDOFF_DRAIN;
 	} else if (c->argc > 1 && strcmp(c->args[1], "cancel")) {
 		fprintf(stderr, "migctl: handoff mode: cancel or drain, not '%s'\n",
 			c->args[1]);
 		return MIGCTL_USAGE;
 	}
 	if (c->argc > 2 &&
-	    migctl_parse_u32(&timeout_num, c->args[2], &h.timeout_ms))
+	    migctl_parse_u32(&timeout_num, c->args[2], &timeout_ms))
 		return MIGCTL_USAGE;
 	if (disk_open(&d, c->args[0], true))
 		return 1;
-	h.disk_fd = d.fd;
-	ret = dm_ioctl(&d, VMIG_DISK_HANDOFF, &h);
+	ret = vmig_disk_handoff(d.ctl, d.fd, mode, timeout_ms, &h);
 	disk_close(&d);
 	if (ret)
 		return ioctl_fail("VMIG_DISK_HANDOFF", ret);
@@ -475,7 +405,7 @@ static int do_handoff(struct call *c)
 	}
 	o = json_object_new_object();
 	migctl_json_str(o, "name", d.name);
-	migctl_json_str(o, "mode", mode_names[h.mode]);
+	migctl_json_str(o, "mode", mode_names[mode]);
 	migctl_json_u64(o, "completed", h.nr_completed);
 	migctl_json_u64(o, "cancelled", h.nr_cancelled);
 	migctl_json_u64(o, "errors", h.nr_errors);
@@ -484,47 +414,20 @@ static int do_handoff(struct call *c)
 	return ret;
 }
 
-/* Export the package into a malloc()ed buffer: its length, or -errno. */
-static long export_pkg(const struct disk *d, void **pkg)
-{
-	struct vmig_disk_export e = { .size = sizeof(e), .disk_fd = d->fd };
-	int ret;
-
-	*pkg = NULL;
-	for (;;) {
-		ret = dm_ioctl(d, VMIG_DISK_EXPORT, &e);
-		if (ret != EMSGSIZE)
-			break;
-		free(*pkg);
-		*pkg = malloc(e.pkg_len);
-		if (!*pkg)
-			return -ENOMEM;
-		e.buf = (uintptr_t)*pkg;
-		e.buf_len = e.pkg_len;
-		e.pkg_len = 0;
-	}
-	if (ret) {
-		free(*pkg);
-		*pkg = NULL;
-		return -ret;
-	}
-	return (long)e.pkg_len;
-}
-
 static int do_export(struct call *c)
 {
 	struct json_object *o;
 	struct disk d;
+	ssize_t len;
 	void *pkg;
-	long len;
 	FILE *f;
 
 	if (disk_open(&d, c->args[0], false))
 		return 1;
-	len = export_pkg(&d, &pkg);
+	len = vmig_disk_export(d.ctl, d.fd, &pkg);
 	disk_close(&d);
 	if (len < 0)
-		return ioctl_fail("VMIG_DISK_EXPORT", -len);
+		return ioctl_fail("VMIG_DISK_EXPORT", len);
 	f = fopen(c->args[1], "wb");
 	if (!f || fwrite(pkg, 1, len, f) != (size_t)len || fclose(f)) {
 		fail(c->args[1], errno);
@@ -539,15 +442,16 @@ static int do_export(struct call *c)
 		migctl_json_u64(o, "pkg_len", len);
 		migctl_json_print(o);
 	} else {
-		printf("exported %ld bytes to %s\n", len, c->args[1]);
+		printf("exported %zd bytes to %s\n", len, c->args[1]);
 	}
 	return 0;
 }
 
 static int do_import(struct call *c)
 {
-	struct vmig_disk_import imp = { .size = sizeof(imp) };
 	__s32 *statuses = NULL;
+	struct vmig_disk_import imp;
+	__u32 flags = 0;
 	struct json_object *o;
 	struct disk d;
 	size_t len;
@@ -563,17 +467,13 @@ static int do_import(struct call *c)
 	if (!pkg)
 		return 1;
 	if (c->argc > 2) {
-		imp.flags = VMIG_DISK_IMPORT_WAIT;
+		flags = VMIG_DISK_IMPORT_WAIT;
 		statuses = nr ? calloc(nr, sizeof(*statuses)) : NULL;
-		imp.statuses = (uintptr_t)statuses;
-		imp.nr_statuses = statuses ? nr : 0;
 	}
-	imp.buf = (uintptr_t)pkg;
-	imp.buf_len = len;
 	ret = disk_open(&d, c->args[0], true);
 	if (!ret) {
-		imp.disk_fd = d.fd;
-		ret = dm_ioctl(&d, VMIG_DISK_IMPORT, &imp);
+		ret = vmig_disk_import(d.ctl, d.fd, pkg, len, flags, statuses,
+				       nr, &imp);
 		disk_close(&d);
 		if (ret)
 			ret = ioctl_fail("VMIG_DISK_IMPORT", ret);
@@ -603,7 +503,6 @@ static int do_import(struct call *c)
 /* release, complete and incoming: a state change and nothing to print. */
 static int do_ctl(struct call *c)
 {
-	struct vmig_disk_ctl ctl = { .size = sizeof(ctl) };
 	const char *sub = c->cmd->name + strlen("disk ");
 	unsigned long nr;
 	struct disk d;
@@ -614,8 +513,7 @@ static int do_ctl(struct call *c)
 	     VMIG_DISK_INCOMING;
 	if (disk_open(&d, c->args[0], true))
 		return 1;
-	ctl.disk_fd = d.fd;
-	ret = dm_ioctl(&d, nr, &ctl);
+	ret = vmig_disk_ctl(d.ctl, nr, d.fd);
 	disk_close(&d);
 	return ret ? ioctl_fail(sub, ret) : 0;
 }

@@ -17,12 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <vmig/libvmig.h>
 
-#include "libvmig.h"
 #include "migctl.h"
-#include "mig.h"
 
-#define PAGE_SIZE 4096.0
+#define PAGE_SIZE ((double)VMIG_PAGE_SIZE)
 
 static atomic_bool interrupted;
 
@@ -84,8 +83,8 @@ static void print_status_json(const char *name,
 	migctl_json_print(o);
 }
 
-void mig_print_status(const char *name, const struct vmig_mig_status *st,
-		      bool json)
+static void print_status(const char *name, const struct vmig_mig_status *st,
+			 bool json)
 {
 	char sent[32], wire[32], rate[32];
 	bool in = st->info & VMIG_MIG_INFO_INCOMING;
@@ -248,7 +247,7 @@ static int watch(int vmfd, struct watch *w, struct vmig_mig_status *st)
 	if (tty)
 		fprintf(stderr, "\n");
 	if (!w->quiet || w->json)
-		mig_print_status(w->name, st, w->json);
+		print_status(w->name, st, w->json);
 	if (st->state == VMIG_MIG_STATE_FAILED)
 		fprintf(stderr, "migctl: migration of %s failed: %s\n",
 			w->name, strerror(st->error));
@@ -479,7 +478,7 @@ static int run_migrate(const struct migctl_cmd *cmd, int argc, char **argv)
 	ret = migctl_parse(cmd, argc, argv, mig_opt, &a, &argc, &args);
 	if (ret >= 0)
 		return ret;
-	if (net_split(args[1], host, sizeof(host), port, sizeof(port))) {
+	if (vmig_net_split(args[1], host, sizeof(host), port, sizeof(port))) {
 		fprintf(stderr, "migctl migrate: '%s' is not HOST:PORT\n",
 			args[1]);
 		return migctl_usage(cmd);
@@ -500,7 +499,7 @@ static int run_migrate(const struct migctl_cmd *cmd, int argc, char **argv)
 	if (vmfd < 0)
 		return 1;
 	for (i = 0; i < (int)streams; i++) {
-		fds[i] = net_connect(host, port);
+		fds[i] = vmig_net_connect(host, port);
 		if (fds[i] < 0) {
 			while (i--)
 				close(fds[i]);
@@ -565,7 +564,7 @@ static int accept_streams(int vmfd, int lfd, int timeout_ms)
 			usleep(10000);
 			waited += 10;
 		} else {
-			fd = net_accept(lfd, 100);
+			fd = vmig_net_accept(lfd, 100);
 			waited += 100;
 			if (fd >= 0) {
 				ret = vmig_mig_add_stream(vmfd, fd);
@@ -615,7 +614,7 @@ static int run_listen(const struct migctl_cmd *cmd, int argc, char **argv)
 	vmfd = migctl_open_vm_name(w->name);
 	if (vmfd < 0)
 		return 1;
-	lfd = net_listen(a.addr, a.port);
+	lfd = vmig_net_listen(a.addr, a.port);
 	if (lfd < 0) {
 		close(vmfd);
 		return 1;
@@ -624,7 +623,7 @@ static int run_listen(const struct migctl_cmd *cmd, int argc, char **argv)
 		fprintf(stderr, "migctl: waiting for %s on %s:%s\n", w->name,
 			a.addr ? a.addr : "*", a.port);
 	catch_signals();
-	fd = net_accept(lfd, a.timeout_ms);
+	fd = vmig_net_accept(lfd, a.timeout_ms);
 	if (fd < 0) {
 		fprintf(stderr, "migctl: no source connected\n");
 		return 1;
@@ -671,7 +670,7 @@ static int run_status(const struct migctl_cmd *cmd, int argc, char **argv)
 		fprintf(stderr, "migctl: status: %s\n", strerror(-ret));
 		return 1;
 	}
-	mig_print_status(args[0], &st, json);
+	print_status(args[0], &st, json);
 	return 0;
 }
 

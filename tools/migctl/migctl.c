@@ -6,26 +6,26 @@
  * this file finds the command and holds what the commands share.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <vmig/libvmig.h>
 
 #include "migctl.h"
 
 int migctl_open_dev(void)
 {
-	int fd = open(VMIG_DEVICE, O_RDWR | O_CLOEXEC);
+	int fd = vmig_open_dev();
 
 	if (fd >= 0)
 		return fd;
-	fprintf(stderr, "migctl: cannot open %s: %s\n", VMIG_DEVICE,
-		strerror(errno));
-	if (errno == ENOENT || errno == ENXIO || errno == ENODEV)
+	fprintf(stderr, "migctl: cannot open %s: %s\n", VMIG_DEV_PATH,
+		strerror(-fd));
+	if (fd == -ENOENT || fd == -ENXIO || fd == -ENODEV)
 		fprintf(stderr,
 			"migctl: is the vmig module loaded? Try 'modprobe vmig'.\n");
-	else if (errno == EACCES || errno == EPERM)
-		fprintf(stderr, "migctl: %s is for root only.\n", VMIG_DEVICE);
+	else if (fd == -EACCES || fd == -EPERM)
+		fprintf(stderr, "migctl: %s is for root only.\n", VMIG_DEV_PATH);
 	return -1;
 }
 

@@ -16,8 +16,6 @@
 #include <stdint.h>
 #include <json-c/json.h>
 
-#define VMIG_DEVICE "/dev/vmig"
-
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* The exit status of a usage error. */

@@ -12,8 +12,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <vmig/libvmig.h>
 
-#include "libvmig.h"
 #include "migctl.h"
 
 static atomic_bool stop;
@@ -115,8 +115,8 @@ static void print_round(const struct track_args *a,
 		printf("round 0: %lld pages (everything is dirty at start)\n",
 		       (long long)dirty);
 	} else {
-		migctl_fmt_bytes(amount, sizeof(amount), dirty * 4096.0);
-		migctl_fmt_bytes(bytes_rate, sizeof(bytes_rate), rate * 4096.0);
+		migctl_fmt_bytes(amount, sizeof(amount), dirty * (double)VMIG_PAGE_SIZE);
+		migctl_fmt_bytes(bytes_rate, sizeof(bytes_rate), rate * VMIG_PAGE_SIZE);
 		printf("round %u: %lld pages dirty (%s), %s/s, %llu write faults\n",
 		       round, (long long)dirty, amount, bytes_rate,
 		       (unsigned long long)faults);

@@ -6,8 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/ioctl.h>
-#include <linux/vmig.h>
+#include <vmig/libvmig.h>
 
 #include "migctl.h"
 
@@ -15,14 +14,15 @@
 static int read_module(struct vmig_api_version *v, char *modver, size_t len)
 {
 	FILE *f;
-	int fd;
+	int fd, ret;
 
 	fd = migctl_open_dev();
 	if (fd < 0)
 		return 1;
-	if (ioctl(fd, VMIG_GET_API_VERSION, v)) {
+	ret = vmig_ioctl(fd, VMIG_GET_API_VERSION, v);
+	if (ret) {
 		fprintf(stderr, "migctl: VMIG_GET_API_VERSION: %s\n",
-			strerror(errno));
+			strerror(-ret));
 		close(fd);
 		return 1;
 	}

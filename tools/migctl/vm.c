@@ -2,15 +2,15 @@
 /*
  * migctl vm list|create|destroy|stats: named VMs.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <vmig/libvmig.h>
 
-#include "libvmig.h"
 #include "migctl.h"
 
-#define PAGE_SIZE 4096ULL
 #define BAD_NAME_OR_SIZE \
 	"bad name or size (names: 1-31 of A-Z a-z 0-9 . _ -; at most 64 GiB)"
 
@@ -77,7 +77,7 @@ static int run_list(const struct migctl_cmd *cmd, int argc, char **argv)
 	printf("%-31s %10s %10s %s\n", "NAME", "SIZE", "PAGES", "TRACKING");
 	for (i = 0; i < n; i++) {
 		migctl_fmt_bytes(size, sizeof(size),
-				 e[i].nr_pages * (double)PAGE_SIZE);
+				 e[i].nr_pages * (double)VMIG_PAGE_SIZE);
 		printf("%-31s %10s %10llu ", e[i].name, size,
 		       (unsigned long long)e[i].nr_pages);
 		if (e[i].group_pages)
@@ -91,8 +91,8 @@ static int run_list(const struct migctl_cmd *cmd, int argc, char **argv)
 
 static const struct migctl_num size_num = {
 	.what = "SIZE",
-	.min = PAGE_SIZE,
-	.max = VMIG_VM_MAX_PAGES * PAGE_SIZE,
+	.min = VMIG_PAGE_SIZE,
+	.max = VMIG_VM_MAX_PAGES * VMIG_PAGE_SIZE,
 	.unit = "bytes (K, M, G: powers of 1024)",
 	.flags = MIGCTL_NUM_SIZE,
 };
@@ -108,7 +108,7 @@ static int run_create(const struct migctl_cmd *cmd, int argc, char **argv)
 		return fd;
 	if (migctl_parse_num(&size_num, args[1], &size))
 		return MIGCTL_USAGE;
-	if (size % PAGE_SIZE) {
+	if (size % VMIG_PAGE_SIZE) {
 		fprintf(stderr, "migctl: bad size '%s': a positive multiple of 4 KiB, e.g. 512M\n",
 			args[1]);
 		return MIGCTL_USAGE;
@@ -116,7 +116,7 @@ static int run_create(const struct migctl_cmd *cmd, int argc, char **argv)
 	dev = migctl_open_dev();
 	if (dev < 0)
 		return 1;
-	fd = vmig_vm_create(dev, args[0], size / PAGE_SIZE);
+	fd = vmig_vm_create(dev, args[0], size / VMIG_PAGE_SIZE);
 	close(dev);
 	if (fd < 0) {
 		fprintf(stderr, "migctl: cannot create VM '%s': %s\n", args[0],
