@@ -544,7 +544,7 @@ static const struct migctl_cmd disk_cmds[] = {
 	  .help = "make the disk wait for a package", .min_args = 1,
 	  .max_args = 1, .run = run_disk },
 	{ .name = "disk show", .args = "FILE",
-	  .help = "check a package's CRC and list its IO",
+	  .help = "check a package and list its IO",
 	  .opts = migctl_json_opts, .min_args = 1, .max_args = 1,
 	  .run = run_disk },
 };
