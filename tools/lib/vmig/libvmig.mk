@@ -5,6 +5,11 @@
 #   LIBVMIG_CFLAGS  the include paths for <vmig/libvmig.h>
 #   LIBVMIG         the library, to list as a prerequisite
 #   LIBVMIG_LDLIBS  what to link: the library and ISA-L
+# The library's rule is no one's default goal.
+ifeq ($(.DEFAULT_GOAL),)
+.DEFAULT_GOAL := all
+endif
+
 LIBVMIG_SRC := $(VMIG_ROOT)/tools/lib/vmig
 LIBVMIG_O ?= $(VMIG_ROOT)/build/lib
 LIBVMIG := $(LIBVMIG_O)/libvmig.a
