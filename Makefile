@@ -50,14 +50,19 @@ modules_install:
 clean-modules:
 	$(MAKE) -C $(kdir) M=$(CURDIR) clean
 
-tools:
-	mkdir -p $(BUILD)/bin
-	$(MAKE) -C tools/migctl O=$(BUILD)/bin
-	$(MAKE) -C tools/vmig-guest O=$(BUILD)/bin
+# libvmig.a, the userspace library every tool, test and benchmark links.
+lib:
+	$(MAKE) -C tools/lib/vmig O=$(BUILD)/lib
 
-selftests:
+tools: lib
+	mkdir -p $(BUILD)/bin
+	$(MAKE) -C tools/migctl O=$(BUILD)/bin LIBVMIG_O=$(BUILD)/lib
+	$(MAKE) -C tools/vmig-guest O=$(BUILD)/bin LIBVMIG_O=$(BUILD)/lib
+
+selftests: lib
 	mkdir -p $(BUILD)/tests
-	$(MAKE) -C selftests/vmig KBUILD=$(kdir) OUTPUT=$(BUILD)/tests
+	$(MAKE) -C selftests/vmig KBUILD=$(kdir) OUTPUT=$(BUILD)/tests \
+		LIBVMIG_O=$(BUILD)/lib
 	cp selftests/vmig/*.sh $(BUILD)/tests/
 
 check:
@@ -80,9 +85,10 @@ headers-check:
 
 clean:
 	rm -rf $(BUILD)
+	$(MAKE) -C tools/lib/vmig clean
 	find drivers \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o \
 		-name '*.mod.c' -o -name '.*.cmd' -o -name '*.a' \) -delete
 	rm -f Module.symvers modules.order $(addsuffix /modules.order,$(MODULE_DIRS))
 
-.PHONY: all deps kernel modules modules_install clean-modules tools \
+.PHONY: all deps kernel modules modules_install clean-modules lib tools \
 	selftests check check-full check-twovm demo bench headers-check clean

@@ -12,11 +12,9 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <linux/vmig.h>
+#include <vmig/libvmig.h>
 
 #include "kselftest_harness.h"
-
-#define VMIG_DEV "/dev/vmig"
 
 FIXTURE(dev) {
 	int fd;
@@ -24,7 +22,7 @@ FIXTURE(dev) {
 
 FIXTURE_SETUP(dev)
 {
-	self->fd = open(VMIG_DEV, O_RDWR);
+	self->fd = open(VMIG_DEV_PATH, O_RDWR);
 	if (self->fd < 0 && errno == ENOENT)
 		SKIP(return, "vmig module not loaded");
 	ASSERT_LE(0, self->fd);
@@ -36,17 +34,11 @@ FIXTURE_TEARDOWN(dev)
 		close(self->fd);
 }
 
-/* ioctl() that returns -errno, so that ASSERT_EQ shows which error. */
-static int vmig_ioctl(int fd, unsigned long cmd, void *arg)
-{
-	return ioctl(fd, cmd, arg) ? -errno : 0;
-}
-
 TEST_F(dev, node)
 {
 	struct stat st;
 
-	ASSERT_EQ(0, stat(VMIG_DEV, &st));
+	ASSERT_EQ(0, stat(VMIG_DEV_PATH, &st));
 	EXPECT_TRUE(S_ISCHR(st.st_mode));
 	EXPECT_EQ(0600, st.st_mode & 07777);
 	EXPECT_EQ(0, st.st_uid);
@@ -155,14 +147,14 @@ TEST(non_root_is_refused)
 
 	if (geteuid() != 0)
 		SKIP(return, "needs root to drop privileges");
-	if (access(VMIG_DEV, F_OK))
+	if (access(VMIG_DEV_PATH, F_OK))
 		SKIP(return, "vmig module not loaded");
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		if (setgid(65534) || setuid(65534))
 			_exit(2);
-		_exit(open(VMIG_DEV, O_RDWR) < 0 && errno == EACCES ? 0 : 1);
+		_exit(open(VMIG_DEV_PATH, O_RDWR) < 0 && errno == EACCES ? 0 : 1);
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status));
@@ -174,12 +166,12 @@ TEST(many_openers)
 	int fds[64];
 	size_t i;
 
-	if (access(VMIG_DEV, F_OK))
+	if (access(VMIG_DEV_PATH, F_OK))
 		SKIP(return, "vmig module not loaded");
 	for (i = 0; i < ARRAY_SIZE(fds); i++) {
 		struct vmig_api_version v = { .size = sizeof(v) };
 
-		fds[i] = open(VMIG_DEV, O_RDWR);
+		fds[i] = open(VMIG_DEV_PATH, O_RDWR);
 		ASSERT_LE(0, fds[i]);
 		ASSERT_EQ(0, vmig_ioctl(fds[i], VMIG_GET_API_VERSION, &v));
 	}

@@ -9,17 +9,21 @@
  * VMIG_SLOW_DEV the same device behind dm-delay; dio_test.sh sets both up.
  * The fixture fills block i with the byte (i % 251) + 1.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
-#include "libvmig.h"
+#include <vmig/libvmig.h>
 #include "kselftest_harness.h"
 
-#define PAGE 4096UL
 #define NR_PAGES 1024
 
 static int open_direct(const char *env)
@@ -29,7 +33,7 @@ static int open_direct(const char *env)
 
 static void fill_device(struct __test_metadata *_metadata)
 {
-	char *buf = mmap(NULL, 256 * PAGE, PROT_READ | PROT_WRITE,
+	char *buf = mmap(NULL, 256 * VMIG_PAGE_SIZE, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	int fd = open_direct("VMIG_DIO_DEV");
 	int i;
@@ -37,11 +41,12 @@ static void fill_device(struct __test_metadata *_metadata)
 	ASSERT_NE(MAP_FAILED, buf);
 	ASSERT_LE(0, fd);
 	for (i = 0; i < 256; i++)
-		memset(buf + i * PAGE, i % 251 + 1, PAGE);
-	ASSERT_EQ(256 * PAGE, pwrite(fd, buf, 256 * PAGE, 0));
+		memset(buf + i * VMIG_PAGE_SIZE, i % 251 + 1, VMIG_PAGE_SIZE);
+	ASSERT_EQ(256 * VMIG_PAGE_SIZE,
+		  pwrite(fd, buf, 256 * VMIG_PAGE_SIZE, 0));
 	ASSERT_EQ(0, fsync(fd));
 	close(fd);
-	munmap(buf, 256 * PAGE);
+	munmap(buf, 256 * VMIG_PAGE_SIZE);
 }
 
 FIXTURE(dio) {
@@ -64,10 +69,10 @@ FIXTURE_SETUP(dio)
 	snprintf(self->name, sizeof(self->name), "dio-%d", getpid());
 	self->vmfd = vmig_vm_create(self->dev, self->name, NR_PAGES);
 	ASSERT_LE(0, self->vmfd);
-	self->mem = mmap(NULL, NR_PAGES * PAGE, PROT_READ | PROT_WRITE,
-			 MAP_SHARED, self->vmfd, 0);
+	self->mem = mmap(NULL, NR_PAGES * VMIG_PAGE_SIZE,
+			 PROT_READ | PROT_WRITE, MAP_SHARED, self->vmfd, 0);
 	ASSERT_NE(MAP_FAILED, self->mem);
-	self->shadow = calloc(NR_PAGES, PAGE);
+	self->shadow = calloc(NR_PAGES, VMIG_PAGE_SIZE);
 	self->bm = calloc(NR_PAGES / 64, sizeof(__u64));
 	ASSERT_NE(NULL, self->shadow);
 	ASSERT_NE(NULL, self->bm);
@@ -78,7 +83,7 @@ FIXTURE_TEARDOWN(dio)
 {
 	if (self->vmfd < 0)
 		return;
-	munmap(self->mem, NR_PAGES * PAGE);
+	munmap(self->mem, NR_PAGES * VMIG_PAGE_SIZE);
 	close(self->vmfd);
 	EXPECT_EQ(0, vmig_vm_destroy(self->dev, self->name));
 	close(self->dev);
@@ -97,8 +102,8 @@ static __s64 harvest_copy(struct __test_metadata *_metadata,
 	EXPECT_LE(0, n);
 	for (p = 0; p < NR_PAGES; p++)
 		if (vmig_test_bit(self->bm, p))
-			memcpy(self->shadow + p * PAGE, self->mem + p * PAGE,
-			       PAGE);
+			memcpy(self->shadow + p * VMIG_PAGE_SIZE,
+			       self->mem + p * VMIG_PAGE_SIZE, VMIG_PAGE_SIZE);
 	return n;
 }
 
@@ -113,15 +118,17 @@ TEST_F(dio, odirect_read_is_tracked)
 
 	fd = open_direct("VMIG_DIO_DEV");
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(16 * PAGE, pread(fd, self->mem + 100 * PAGE, 16 * PAGE,
-				   8 * PAGE));
+	ASSERT_EQ(16 * VMIG_PAGE_SIZE,
+		  pread(fd, self->mem + 100 * VMIG_PAGE_SIZE,
+			16 * VMIG_PAGE_SIZE, 8 * VMIG_PAGE_SIZE));
 	close(fd);
-	EXPECT_EQ(9, self->mem[100 * PAGE]);
+	EXPECT_EQ(9, self->mem[100 * VMIG_PAGE_SIZE]);
 
 	ASSERT_EQ(16, harvest_copy(_metadata, self));
 	for (p = 100; p < 116; p++)
 		EXPECT_TRUE(vmig_test_bit(self->bm, p));
-	EXPECT_EQ(0, memcmp(self->shadow, self->mem, NR_PAGES * PAGE));
+	EXPECT_EQ(0, memcmp(self->shadow, self->mem,
+			    NR_PAGES * VMIG_PAGE_SIZE));
 	EXPECT_EQ(0, vmig_track_stop(self->vmfd));
 }
 
@@ -136,7 +143,9 @@ static void *slow_read_fn(void *arg)
 	struct slow_read *r = arg;
 	int fd = open_direct("VMIG_SLOW_DEV");
 
-	r->ret = fd < 0 ? -1 : pread(fd, r->dst, 16 * PAGE, 32 * PAGE);
+	r->ret = fd < 0 ? -1 : pread(fd, r->dst, 16 * VMIG_PAGE_SIZE,
+				     32 * VMIG_PAGE_SIZE);
+
 	if (r->ret < 0)
 		r->ret = -errno;
 	close(fd);
@@ -151,7 +160,7 @@ static void *slow_read_fn(void *arg)
  */
 TEST_F(dio, pinned_across_harvest)
 {
-	struct slow_read r = { .dst = self->mem + 200 * PAGE };
+	struct slow_read r = { .dst = self->mem + 200 * VMIG_PAGE_SIZE };
 	struct timespec pause = { .tv_nsec = 10 * 1000 * 1000 };
 	struct vmig_vm_stats s;
 	int tries = 0;
@@ -175,14 +184,15 @@ TEST_F(dio, pinned_across_harvest)
 	EXPECT_TRUE(vmig_test_bit(self->bm, 200));
 	ASSERT_FALSE(atomic_load(&r.done)) TH_LOG("the read finished too early to test");
 	ASSERT_EQ(0, pthread_join(th, NULL));
-	ASSERT_EQ(16 * PAGE, r.ret);
-	EXPECT_EQ(33, self->mem[200 * PAGE]);
+	ASSERT_EQ(16 * VMIG_PAGE_SIZE, r.ret);
+	EXPECT_EQ(33, self->mem[200 * VMIG_PAGE_SIZE]);
 
 	/* Unpinned now: reported once more, then no longer. */
 	ASSERT_LE(16, harvest_copy(_metadata, self));
 	for (p = 200; p < 216; p++)
 		EXPECT_TRUE(vmig_test_bit(self->bm, p));
-	EXPECT_EQ(0, memcmp(self->shadow, self->mem, NR_PAGES * PAGE));
+	EXPECT_EQ(0, memcmp(self->shadow, self->mem,
+			    NR_PAGES * VMIG_PAGE_SIZE));
 	EXPECT_EQ(0, harvest_copy(_metadata, self));
 	ASSERT_EQ(0, vmig_vm_stats(self->vmfd, &s));
 	EXPECT_LE(32, s.pinned_pages);

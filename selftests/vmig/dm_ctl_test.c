@@ -13,12 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
-#include <linux/dm-vmig.h>
-#include <linux/vmig.h>
+#include <vmig/libvmig.h>
 
 #include "kselftest_harness.h"
-
-#define CTL_DEV "/dev/dm-vmig"
 
 FIXTURE(ctl) {
 	int ctl;
@@ -36,11 +33,11 @@ FIXTURE_SETUP(ctl)
 	self->ctl = self->rw = self->ro = self->other = self->file = -1;
 	if (!disk || !other)
 		SKIP(return, "DM_CTL_DISK and DM_CTL_OTHER not set");
-	self->ctl = open(CTL_DEV, O_RDWR);
+	self->ctl = vmig_dm_open_ctl();
 	ASSERT_LE(0, self->ctl);
-	self->rw = open(disk, O_RDWR);
+	self->rw = vmig_dm_open_disk(disk);
 	ASSERT_LE(0, self->rw);
-	self->ro = open(disk, O_RDONLY);
+	self->ro = vmig_dm_open_disk_ro(disk);
 	ASSERT_LE(0, self->ro);
 	self->other = open(other, O_RDWR);
 	ASSERT_LE(0, self->other);
@@ -59,36 +56,15 @@ FIXTURE_TEARDOWN(ctl)
 			close(*fds[i]);
 }
 
-/* ioctl(@fd, @cmd, @arg): 0, or the errno. */
-static int call(int fd, unsigned long cmd, void *arg)
-{
-	return ioctl(fd, cmd, arg) ? errno : 0;
-}
-
-static int info(int ctl, int disk_fd, struct vmig_disk_info *in)
-{
-	memset(in, 0, sizeof(*in));
-	in->size = sizeof(*in);
-	in->disk_fd = disk_fd;
-	return call(ctl, VMIG_DISK_GET_INFO, in);
-}
-
-static int ctl_cmd(int ctl, unsigned long cmd, int disk_fd)
-{
-	struct vmig_disk_ctl c = { .size = sizeof(c), .disk_fd = disk_fd };
-
-	return call(ctl, cmd, &c);
-}
-
 TEST_F(ctl, info_names_disk_by_fd)
 {
 	struct vmig_disk_info in;
 
-	ASSERT_EQ(0, info(self->ctl, self->rw, &in));
+	ASSERT_EQ(0, vmig_disk_info(self->ctl, self->rw, &in));
 	EXPECT_EQ(VMIG_DISK_ST_RUNNING, in.state);
 	EXPECT_EQ(DM_VMIG_API_VERSION, in.api_version);
 	/* Reading the state needs no write access. */
-	ASSERT_EQ(0, info(self->ctl, self->ro, &in));
+	ASSERT_EQ(0, vmig_disk_info(self->ctl, self->ro, &in));
 	EXPECT_EQ(VMIG_DISK_ST_RUNNING, in.state);
 }
 
@@ -96,11 +72,11 @@ TEST_F(ctl, fd_checks)
 {
 	struct vmig_disk_info in;
 
-	EXPECT_EQ(EBADF, info(self->ctl, -1, &in));
-	EXPECT_EQ(EBADF, info(self->ctl, 1000000, &in));
-	EXPECT_EQ(ENOTBLK, info(self->ctl, self->file, &in));
-	EXPECT_EQ(ENOTBLK, info(self->ctl, self->ctl, &in));
-	EXPECT_EQ(ENODEV, info(self->ctl, self->other, &in));
+	EXPECT_EQ(-EBADF, vmig_disk_info(self->ctl, -1, &in));
+	EXPECT_EQ(-EBADF, vmig_disk_info(self->ctl, 1000000, &in));
+	EXPECT_EQ(-ENOTBLK, vmig_disk_info(self->ctl, self->file, &in));
+	EXPECT_EQ(-ENOTBLK, vmig_disk_info(self->ctl, self->ctl, &in));
+	EXPECT_EQ(-ENODEV, vmig_disk_info(self->ctl, self->other, &in));
 }
 
 TEST_F(ctl, state_changes_need_write)
@@ -111,16 +87,16 @@ TEST_F(ctl, state_changes_need_write)
 	struct vmig_disk_info in;
 	char pkg[sizeof(struct vmig_disk_pkg)] = { 0 };
 
-	EXPECT_EQ(EBADF, call(self->ctl, VMIG_DISK_HANDOFF, &h));
+	EXPECT_EQ(-EBADF, vmig_ioctl(self->ctl, VMIG_DISK_HANDOFF, &h));
 	imp.buf = (uintptr_t)pkg;
 	imp.buf_len = sizeof(pkg);
-	EXPECT_EQ(EBADF, call(self->ctl, VMIG_DISK_IMPORT, &imp));
-	EXPECT_EQ(EBADF, ctl_cmd(self->ctl, VMIG_DISK_RELEASE, self->ro));
-	EXPECT_EQ(EBADF, ctl_cmd(self->ctl, VMIG_DISK_COMPLETE, self->ro));
-	EXPECT_EQ(EBADF, ctl_cmd(self->ctl, VMIG_DISK_INCOMING, self->ro));
+	EXPECT_EQ(-EBADF, vmig_ioctl(self->ctl, VMIG_DISK_IMPORT, &imp));
+	EXPECT_EQ(-EBADF, vmig_disk_release(self->ctl, self->ro));
+	EXPECT_EQ(-EBADF, vmig_disk_complete(self->ctl, self->ro));
+	EXPECT_EQ(-EBADF, vmig_disk_incoming(self->ctl, self->ro));
 	/* With write access, the state decides: nothing to release. */
-	EXPECT_EQ(EINVAL, ctl_cmd(self->ctl, VMIG_DISK_RELEASE, self->rw));
-	ASSERT_EQ(0, info(self->ctl, self->rw, &in));
+	EXPECT_EQ(-EINVAL, vmig_disk_release(self->ctl, self->rw));
+	ASSERT_EQ(0, vmig_disk_info(self->ctl, self->rw, &in));
 	EXPECT_EQ(VMIG_DISK_ST_RUNNING, in.state);
 }
 
@@ -130,32 +106,34 @@ TEST_F(ctl, general_format)
 	struct vmig_disk_info in;
 
 	c.flags = 1;
-	EXPECT_EQ(EOPNOTSUPP, call(self->ctl, VMIG_DISK_RELEASE, &c));
+	EXPECT_EQ(-EOPNOTSUPP, vmig_ioctl(self->ctl, VMIG_DISK_RELEASE, &c));
 	c.flags = 0;
 	c.__reserved = 1;
-	EXPECT_EQ(EINVAL, call(self->ctl, VMIG_DISK_RELEASE, &c));
+	EXPECT_EQ(-EINVAL, vmig_ioctl(self->ctl, VMIG_DISK_RELEASE, &c));
 	c.__reserved = 0;
 	c.size = 8;
-	EXPECT_EQ(EINVAL, call(self->ctl, VMIG_DISK_RELEASE, &c));
-	EXPECT_EQ(EFAULT, call(self->ctl, VMIG_DISK_GET_INFO, NULL));
+	EXPECT_EQ(-EINVAL, vmig_ioctl(self->ctl, VMIG_DISK_RELEASE, &c));
+	EXPECT_EQ(-EFAULT, vmig_ioctl(self->ctl, VMIG_DISK_GET_INFO, NULL));
 	/* A stray direction bit, and another type, are not ours. */
-	EXPECT_EQ(ENOTTY, call(self->ctl, _IOW(DM_VMIG_TYPE,
-					       DM_VMIG_CMD_GET_INFO, int),
-			       &in));
-	EXPECT_EQ(ENOTTY, call(self->ctl, VMIG_GET_API_VERSION, &in));
-	EXPECT_EQ(ENOTTY, call(self->ctl, _IO(DM_VMIG_TYPE, 0x3f), &in));
+	EXPECT_EQ(-ENOTTY, vmig_ioctl(self->ctl, _IOW(DM_VMIG_TYPE,
+						      DM_VMIG_CMD_GET_INFO,
+						      int),
+				      &in));
+	EXPECT_EQ(-ENOTTY, vmig_ioctl(self->ctl, VMIG_GET_API_VERSION, &in));
+	EXPECT_EQ(-ENOTTY, vmig_ioctl(self->ctl, _IO(DM_VMIG_TYPE, 0x3f),
+				      &in));
 }
 
 /* vmig.ko knows nothing of disks: /dev/vmig refuses dm-vmig's numbers. */
 TEST_F(ctl, not_on_dev_vmig)
 {
 	struct vmig_disk_info in;
-	int vmig = open("/dev/vmig", O_RDWR);
+	int vmig = vmig_open_dev();
 
 	if (vmig < 0)
 		SKIP(return, "vmig.ko not loaded");
-	EXPECT_EQ(ENOTTY, info(vmig, self->rw, &in));
-	EXPECT_EQ(ENOTTY, call(vmig, _IO(VMIG_TYPE, 0x40), &in));
+	EXPECT_EQ(-ENOTTY, vmig_disk_info(vmig, self->rw, &in));
+	EXPECT_EQ(-ENOTTY, vmig_ioctl(vmig, _IO(VMIG_TYPE, 0x40), &in));
 	close(vmig);
 }
 

@@ -23,9 +23,11 @@
  *	Submits N writes of BLOCK at once (Linux AIO, in order), generations
  *	1..N, and waits for them; prints each one's result.
  */
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +36,7 @@
 #include <sys/syscall.h>
 #include <linux/aio_abi.h>
 
-#include "libvmig_disk.h"
+#include <vmig/libvmig.h>
 
 #define BLK 4096
 #define CHUNK 256 /* blocks per read when verifying */
@@ -217,7 +219,10 @@ static int cmd_verify(int argc, char **argv)
 	if (argc > 5) {
 		size_t len, cap = 1 << 20, r;
 		char *pkg = malloc(cap);
-		int nr, i;
+		struct vmig_disk_pkg_iter it;
+		const struct vmig_disk_desc *d;
+		const void *data;
+		int nr;
 
 		f = fopen(argv[5], "rb");
 		if (!f || !pkg)
@@ -229,23 +234,21 @@ static int cmd_verify(int argc, char **argv)
 				pkg = realloc(pkg, cap *= 2);
 		}
 		fclose(f);
-		nr = vmig_disk_pkg_verify(pkg, len);
+		nr = vmig_disk_pkg_iter_init(&it, pkg, len);
 		if (nr < 0) {
 			printf("verify: package %s is malformed\n", argv[5]);
 			return 1;
 		}
 		can = calloc(nr + 1, sizeof(*can));
-		for (i = 0; i < nr; i++) {
-			const struct vmig_disk_desc *d = vmig_disk_pkg_desc(pkg, i);
-			const char *data;
+		while ((d = vmig_disk_pkg_next(&it, &data))) {
 			__u32 off;
 
-			if (le16toh(d->kind) != VMIG_DISK_CANCELLED ||
-			    le16toh(d->op) != VMIG_DISK_OP_WRITE)
+			/* Only a cancelled write has data. */
+			if (!data)
 				continue;
-			data = vmig_disk_pkg_data(pkg, nr, d);
 			for (off = 0; off < le32toh(d->len); off += BLK) {
-				const __u64 *w = (const void *)(data + off);
+				const __u64 *w = (const __u64 *)
+					((const char *)data + off);
 
 				can = realloc(can, (nc + 1) * sizeof(*can));
 				can[nc++] = (struct cancelled){ w[1], w[2], 0 };

@@ -18,10 +18,8 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "libvmig.h"
+#include <vmig/libvmig.h>
 #include "kselftest_harness.h"
-
-#define PAGE 4096UL
 
 static int name_seq;
 
@@ -65,8 +63,8 @@ static const char *vm_ctx_setup(struct __test_metadata *_metadata,
 	self->nr_pages = 4096;
 	self->vmfd = vmig_vm_create(self->dev, self->name, self->nr_pages);
 	ASSERT_LE(0, self->vmfd);
-	self->mem = mmap(NULL, self->nr_pages * PAGE, PROT_READ | PROT_WRITE,
-			 MAP_SHARED, self->vmfd, 0);
+	self->mem = mmap(NULL, self->nr_pages * VMIG_PAGE_SIZE,
+			 PROT_READ | PROT_WRITE, MAP_SHARED, self->vmfd, 0);
 	ASSERT_NE(MAP_FAILED, self->mem);
 	return NULL;
 }
@@ -89,7 +87,7 @@ static void vm_ctx_teardown(struct __test_metadata *_metadata,
 {
 	set_delay("0");	/* in case mkwrite_window failed half-way */
 	if (self->mem != MAP_FAILED)
-		munmap(self->mem, self->nr_pages * PAGE);
+		munmap(self->mem, self->nr_pages * VMIG_PAGE_SIZE);
 	if (self->vmfd >= 0) {
 		close(self->vmfd);
 		EXPECT_EQ(0, vmig_vm_destroy(self->dev, self->name));
@@ -185,17 +183,17 @@ TEST_F(vm, lifecycle)
 	EXPECT_EQ(self->c.nr_pages, entry.nr_pages);
 	EXPECT_EQ(0, entry.group_pages);
 	ASSERT_EQ(0, fstat(self->c.vmfd, &st));
-	EXPECT_EQ(self->c.nr_pages * PAGE, st.st_size);
+	EXPECT_EQ(self->c.nr_pages * VMIG_PAGE_SIZE, st.st_size);
 
 	/* A second descriptor, by name, sees the same memory. */
 	fd2 = vmig_vm_open(self->c.dev, self->c.name);
 	ASSERT_LE(0, fd2);
 	ASSERT_EQ(0, vmig_vm_info(fd2, &entry));
 	EXPECT_STREQ(self->c.name, entry.name);
-	other = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd2,
-		     7 * PAGE);
+	other = mmap(NULL, VMIG_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		     fd2, 7 * VMIG_PAGE_SIZE);
 	ASSERT_NE(MAP_FAILED, other);
-	memcpy(self->c.mem + 7 * PAGE + 100, "hello", 6);
+	memcpy(self->c.mem + 7 * VMIG_PAGE_SIZE + 100, "hello", 6);
 	EXPECT_STREQ("hello", other + 100);
 	close(fd2);
 
@@ -207,7 +205,7 @@ TEST_F(vm, lifecycle)
 	EXPECT_EQ(-ENOENT, vmig_vm_open(self->c.dev, self->c.name));
 	EXPECT_EQ(-ENOENT, vmig_vm_destroy(self->c.dev, self->c.name));
 	EXPECT_STREQ("hello", other + 100);
-	munmap(other, PAGE);
+	munmap(other, VMIG_PAGE_SIZE);
 	/* The name is free again. */
 	fd2 = vmig_vm_create(self->c.dev, self->c.name, 1);
 	ASSERT_LE(0, fd2);
@@ -285,8 +283,8 @@ TEST_F(vm, zeroed)
 	size_t j;
 
 	for (i = 0; i < self->c.nr_pages; i++)
-		for (j = 0; j < PAGE; j += 512)
-			ASSERT_EQ(0, self->c.mem[i * PAGE + j]);
+		for (j = 0; j < VMIG_PAGE_SIZE; j += 512)
+			ASSERT_EQ(0, self->c.mem[i * VMIG_PAGE_SIZE + j]);
 }
 
 TEST_F(vm, mmap_rules)
@@ -294,37 +292,42 @@ TEST_F(vm, mmap_rules)
 	__u64 n = self->c.nr_pages;
 	char *p;
 
-	EXPECT_EQ(MAP_FAILED, mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, VMIG_PAGE_SIZE, PROT_READ | PROT_WRITE,
 				   MAP_PRIVATE, self->c.vmfd, 0));
 	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(MAP_FAILED, mmap(NULL, PAGE, PROT_READ, MAP_SHARED,
-				   self->c.vmfd, n * PAGE));
-	EXPECT_EQ(MAP_FAILED, mmap(NULL, 2 * PAGE, PROT_READ, MAP_SHARED,
-				   self->c.vmfd, (n - 1) * PAGE));
-	EXPECT_EQ(MAP_FAILED, mmap(NULL, (n + 1) * PAGE, PROT_READ, MAP_SHARED,
-				   self->c.vmfd, 0));
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, VMIG_PAGE_SIZE, PROT_READ, MAP_SHARED,
+				   self->c.vmfd, n * VMIG_PAGE_SIZE));
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, 2 * VMIG_PAGE_SIZE, PROT_READ,
+				   MAP_SHARED, self->c.vmfd,
+				   (n - 1) * VMIG_PAGE_SIZE));
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, (n + 1) * VMIG_PAGE_SIZE, PROT_READ,
+				   MAP_SHARED, self->c.vmfd, 0));
 
 	/* The last page, at its offset. */
-	self->c.mem[(n - 1) * PAGE] = 42;
-	p = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, self->c.vmfd, (n - 1) * PAGE);
+	self->c.mem[(n - 1) * VMIG_PAGE_SIZE] = 42;
+	p = mmap(NULL, VMIG_PAGE_SIZE, PROT_READ, MAP_SHARED, self->c.vmfd,
+		 (n - 1) * VMIG_PAGE_SIZE);
 	ASSERT_NE(MAP_FAILED, p);
 	EXPECT_EQ(42, p[0]);
 	/* It cannot become writable, nor grow. */
-	EXPECT_EQ(-1, mprotect(p, PAGE, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(-1, mprotect(p, VMIG_PAGE_SIZE, PROT_READ | PROT_WRITE));
 	EXPECT_EQ(EACCES, errno);
-	EXPECT_EQ(MAP_FAILED, mremap(p, PAGE, 2 * PAGE, 0));
-	munmap(p, PAGE);
+	EXPECT_EQ(MAP_FAILED, mremap(p, VMIG_PAGE_SIZE, 2 * VMIG_PAGE_SIZE, 0));
+	munmap(p, VMIG_PAGE_SIZE);
 
 	/*
 	 * A writable mapping may not change otherwise (the core could make
 	 * clean-looking PTEs writable); asking for what it has is fine.
 	 */
-	EXPECT_EQ(-1, mprotect(self->c.mem, PAGE, PROT_READ | PROT_WRITE | PROT_EXEC));
+	EXPECT_EQ(-1, mprotect(self->c.mem, VMIG_PAGE_SIZE,
+			       PROT_READ | PROT_WRITE | PROT_EXEC));
 	EXPECT_EQ(EACCES, errno);
-	EXPECT_EQ(0, mprotect(self->c.mem, PAGE, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(0, mprotect(self->c.mem, VMIG_PAGE_SIZE,
+			      PROT_READ | PROT_WRITE));
 	/* Dropping write permission is fine; taking it back is not. */
-	ASSERT_EQ(0, mprotect(self->c.mem, PAGE, PROT_READ));
-	EXPECT_EQ(-1, mprotect(self->c.mem, PAGE, PROT_READ | PROT_WRITE));
+	ASSERT_EQ(0, mprotect(self->c.mem, VMIG_PAGE_SIZE, PROT_READ));
+	EXPECT_EQ(-1, mprotect(self->c.mem, VMIG_PAGE_SIZE,
+			       PROT_READ | PROT_WRITE));
 	EXPECT_EQ(EACCES, errno);
 }
 
@@ -392,7 +395,7 @@ TEST_F(vm, track_bad_input)
 	ASSERT_EQ(self->c.nr_pages,
 		  vmig_harvest(self->c.vmfd, 0, self->c.nr_pages, 0, bm));
 	EXPECT_EQ(0, vmig_harvest(self->c.vmfd, 0, self->c.nr_pages, 0, bm));
-	self->c.mem[130 * PAGE] = 1;
+	self->c.mem[130 * VMIG_PAGE_SIZE] = 1;
 	EXPECT_EQ(-EFAULT, vmig_harvest(self->c.vmfd, 0, self->c.nr_pages,
 					VMIG_HARVEST_GROUPS, (__u64 *)8));
 	ASSERT_EQ(1, vmig_harvest(self->c.vmfd, 0, self->c.nr_pages,
@@ -439,7 +442,7 @@ TEST_F(track, fault_counts)
 		ASSERT_EQ(0, vmig_vm_stats(self->c.vmfd, &s0));
 		f0 = minflt();
 		for (i = 0; i < n; i++)
-			self->c.mem[i * PAGE + pass] = 1;
+			self->c.mem[i * VMIG_PAGE_SIZE + pass] = 1;
 		ASSERT_EQ(0, vmig_vm_stats(self->c.vmfd, &s1));
 		EXPECT_EQ(n / g, s1.write_faults - s0.write_faults);
 		EXPECT_EQ(n / g, s1.groups_dirtied - s0.groups_dirtied);
@@ -448,7 +451,8 @@ TEST_F(track, fault_counts)
 		/* Write-protected again: reading costs nothing. */
 		f0 = minflt();
 		for (i = 0; i < n; i++)
-			sink ^= __atomic_load_n(&self->c.mem[i * PAGE],
+			sink ^= __atomic_load_n(&self->c.mem[i *
+							     VMIG_PAGE_SIZE],
 						__ATOMIC_RELAXED);
 		EXPECT_EQ(0, sink & 0xfe);
 		EXPECT_GE(8, minflt() - f0);
@@ -456,17 +460,17 @@ TEST_F(track, fault_counts)
 	}
 
 	/* One write: its group, and only it, in both granularities. */
-	self->c.mem[1000 * PAGE + 5] = 3;
+	self->c.mem[1000 * VMIG_PAGE_SIZE + 5] = 3;
 	ASSERT_EQ(1, vmig_harvest(self->c.vmfd, 0, n, VMIG_HARVEST_GROUPS, bm));
 	EXPECT_EQ(1, vmig_test_bit(bm, 1000 / g));
-	self->c.mem[1000 * PAGE + 5] = 4;
+	self->c.mem[1000 * VMIG_PAGE_SIZE + 5] = 4;
 	ASSERT_EQ(g, vmig_harvest(self->c.vmfd, 0, n, 0, bm));
 	for (bit = 0; bit < n; bit++)
 		ASSERT_EQ(bit / g == 1000 / g, vmig_test_bit(bm, bit));
 
 	/* Harvesting a range leaves the rest of the log alone. */
 	self->c.mem[0] = 5;
-	self->c.mem[(n - 1) * PAGE] = 5;
+	self->c.mem[(n - 1) * VMIG_PAGE_SIZE] = 5;
 	ASSERT_EQ(g, vmig_harvest(self->c.vmfd, 0, g, 0, bm));
 	ASSERT_EQ(1, vmig_harvest(self->c.vmfd, 0, n, VMIG_HARVEST_GROUPS, bm));
 	EXPECT_EQ(1, vmig_test_bit(bm, (n - 1) / g));
@@ -488,7 +492,7 @@ TEST_F(track, random_amplification)
 	ASSERT_EQ(n, vmig_harvest(self->c.vmfd, 0, n, 0, bm));
 	for (i = 0; i < 200; i++) {
 		p = rand() % n;
-		self->c.mem[p * PAGE + 17] = 9;
+		self->c.mem[p * VMIG_PAGE_SIZE + 17] = 9;
 		if (!vmig_test_bit(want, p))
 			written++;
 		want[p / 64] |= 1ULL << (p % 64);
@@ -535,7 +539,8 @@ TEST_F(track, rearm_scattered)
 			__u64 k = p / g;
 
 			if (k % 7 < k % 5 && p % g == (k * 3) % g) {
-				self->c.mem[p * PAGE + round] = round + 1;
+				self->c.mem[p * VMIG_PAGE_SIZE + round] =
+					round + 1;
 				want[k / 64] |= 1ULL << (k % 64);
 			}
 		}
@@ -574,9 +579,11 @@ TEST_F(vm, auto_adapts)
 	for (round = 0; round < 24; round++) {
 		ASSERT_EQ(0, vmig_vm_stats(self->c.vmfd, &s0));
 		for (r = 0; r < 4; r++)
-			memset(self->c.mem + r * 512 * PAGE, round, 512 * PAGE);
+			memset(self->c.mem + r * 512 * VMIG_PAGE_SIZE, round,
+			       512 * VMIG_PAGE_SIZE);
 		for (r = 4; r < 8; r++)
-			self->c.mem[(r * 512 + 37 * (round % 13)) * PAGE] = round;
+			self->c.mem[(r * 512 + 37 * (round % 13)) *
+				    VMIG_PAGE_SIZE] = round;
 		ASSERT_EQ(0, vmig_vm_stats(self->c.vmfd, &s1));
 		reported = vmig_harvest(self->c.vmfd, 0, n, 0, bm);
 		if (s1.write_faults - s0.write_faults == 8 &&
@@ -610,25 +617,26 @@ TEST_F(vm, mkwrite_window)
 {
 	__u64 n = self->c.nr_pages, *bm = bitmap_alloc(n);
 	struct timespec pause = { .tv_nsec = 100 * 1000 * 1000 };
-	char shadow[PAGE];
+	char shadow[VMIG_PAGE_SIZE];
 	pthread_t th;
 
 	if (access(DELAY_PARAM, W_OK))
 		SKIP(free(bm); return, "no test hook");
 	ASSERT_EQ(0, vmig_track_start(self->c.vmfd, 1));
-	memset(self->c.mem + 5 * PAGE, 0, PAGE);	/* map it */
+	/* map it */
+	memset(self->c.mem + 5 * VMIG_PAGE_SIZE, 0, VMIG_PAGE_SIZE);
 	ASSERT_EQ(n, vmig_harvest(self->c.vmfd, 0, n, 0, bm));
 	set_delay("300");
 	ASSERT_EQ(0, pthread_create(&th, NULL, slow_writer,
-				    self->c.mem + 5 * PAGE));
+				    self->c.mem + 5 * VMIG_PAGE_SIZE));
 	nanosleep(&pause, NULL);
 	/* The fault is in the window: the page is dirty, copy it. */
 	ASSERT_EQ(1, vmig_harvest(self->c.vmfd, 0, n, 0, bm));
-	memcpy(shadow, self->c.mem + 5 * PAGE, PAGE);
+	memcpy(shadow, self->c.mem + 5 * VMIG_PAGE_SIZE, VMIG_PAGE_SIZE);
 	pthread_join(th, NULL);
 	set_delay("0");
 	/* Whatever the copy missed must be dirty again. */
-	if (memcmp(shadow, self->c.mem + 5 * PAGE, PAGE))
+	if (memcmp(shadow, self->c.mem + 5 * VMIG_PAGE_SIZE, VMIG_PAGE_SIZE))
 		ASSERT_EQ(1, vmig_harvest(self->c.vmfd, 0, n, 0, bm));
 	EXPECT_EQ(0, vmig_track_stop(self->c.vmfd));
 	free(bm);
@@ -644,21 +652,22 @@ TEST_F(vm, mkwrite_window)
 TEST_F(vm, referenced_pages)
 {
 	__u64 n = self->c.nr_pages, *bm = bitmap_alloc(n);
-	struct iovec iov = { .iov_base = self->c.mem + 9 * PAGE, .iov_len = PAGE };
+	struct iovec iov = { .iov_base = self->c.mem + 9 * VMIG_PAGE_SIZE,
+			     .iov_len = VMIG_PAGE_SIZE };
 	struct vmig_vm_stats s;
-	char buf[PAGE];
+	char buf[VMIG_PAGE_SIZE];
 	int p[2], i;
 
 	ASSERT_EQ(0, pipe(p));
 	ASSERT_EQ(0, vmig_track_start(self->c.vmfd, 1));
 	ASSERT_EQ(n, vmig_harvest(self->c.vmfd, 0, n, 0, bm));
-	self->c.mem[9 * PAGE] = 1;
-	ASSERT_EQ(PAGE, vmsplice(p[1], &iov, 1, 0));
+	self->c.mem[9 * VMIG_PAGE_SIZE] = 1;
+	ASSERT_EQ(VMIG_PAGE_SIZE, vmsplice(p[1], &iov, 1, 0));
 	for (i = 0; i < 3; i++) {
 		ASSERT_EQ(1, vmig_harvest(self->c.vmfd, 0, n, 0, bm));
 		EXPECT_TRUE(vmig_test_bit(bm, 9));
 	}
-	ASSERT_EQ(PAGE, read(p[0], buf, PAGE));
+	ASSERT_EQ(VMIG_PAGE_SIZE, read(p[0], buf, VMIG_PAGE_SIZE));
 	EXPECT_EQ(1, vmig_harvest(self->c.vmfd, 0, n, 0, bm));
 	EXPECT_EQ(0, vmig_harvest(self->c.vmfd, 0, n, 0, bm));
 	ASSERT_EQ(0, vmig_vm_stats(self->c.vmfd, &s));
@@ -678,7 +687,8 @@ TEST_F(vm, auto_partial_region)
 
 	fd = vmig_vm_create(self->c.dev, "kst-partial", n);
 	ASSERT_LE(0, fd);
-	m = mmap(NULL, n * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	m = mmap(NULL, n * VMIG_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 fd, 0);
 	ASSERT_NE(MAP_FAILED, m);
 	ASSERT_EQ(0, vmig_track_start(fd, VMIG_GROUP_AUTO));
 	/* Ranges go by whole regions of 512 pages, or to the end. */
@@ -686,14 +696,14 @@ TEST_F(vm, auto_partial_region)
 	EXPECT_EQ(-EINVAL, vmig_harvest(fd, 256, 744, 0, bm));
 	ASSERT_EQ(n, vmig_harvest(fd, 0, n, 0, bm));
 	for (round = 0; round < 20; round++) {
-		m[(999 - round) * PAGE] = 1;
-		m[(512 + 7 * round) * PAGE] = 1;
+		m[(999 - round) * VMIG_PAGE_SIZE] = 1;
+		m[(512 + 7 * round) * VMIG_PAGE_SIZE] = 1;
 		ASSERT_LE(2, vmig_harvest(fd, 512, n - 512, 0, bm));
 		EXPECT_TRUE(vmig_test_bit(bm, 999 - round - 512));
 		ASSERT_EQ(2, vmig_harvest(fd, 0, n, VMIG_HARVEST_GROUPS, bm) + 2);
 	}
 	EXPECT_EQ(0, vmig_track_stop(fd));
-	munmap(m, n * PAGE);
+	munmap(m, n * VMIG_PAGE_SIZE);
 	close(fd);
 	EXPECT_EQ(0, vmig_vm_destroy(self->c.dev, "kst-partial"));
 	free(bm);
@@ -708,16 +718,16 @@ TEST_F(track, mremap_move)
 	ASSERT_EQ(0, vmig_track_start(self->c.vmfd, variant->group_pages));
 	ASSERT_EQ(n, vmig_harvest(self->c.vmfd, 0, n, 0, bm));
 	self->c.mem[0] = 1;
-	hole = mmap(NULL, n * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
-		    -1, 0);
+	hole = mmap(NULL, n * VMIG_PAGE_SIZE, PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, hole);
-	moved = mremap(self->c.mem, n * PAGE, n * PAGE,
+	moved = mremap(self->c.mem, n * VMIG_PAGE_SIZE, n * VMIG_PAGE_SIZE,
 		       MREMAP_MAYMOVE | MREMAP_FIXED, hole);
 	ASSERT_NE(MAP_FAILED, moved);
 	self->c.mem = moved;
 	ASSERT_LE(1, vmig_harvest(self->c.vmfd, 0, n, 0, bm));
 	EXPECT_TRUE(vmig_test_bit(bm, 0));
-	moved[77 * PAGE] = 1;
+	moved[77 * VMIG_PAGE_SIZE] = 1;
 	ASSERT_LE(1, vmig_harvest(self->c.vmfd, 0, n, 0, bm));
 	EXPECT_TRUE(vmig_test_bit(bm, 77));
 	EXPECT_FALSE(vmig_test_bit(bm, 0) && gran(variant) < 64);
@@ -766,7 +776,8 @@ static void *writer_fn(void *arg)
 				p = rand_r(&seed) % 32;
 				break;
 			}
-			__atomic_store_n((__u64 *)(r->map[w->id % 2] + p * PAGE +
+			__atomic_store_n((__u64 *)(r->map[w->id % 2] +
+						   p * VMIG_PAGE_SIZE +
 						   (rand_r(&seed) % 512) * 8),
 					 gen, __ATOMIC_RELAXED);
 		}
@@ -784,7 +795,8 @@ static int harvest_copy(int vmfd, const char *mem, char *shadow, __u64 n,
 		return got;
 	for (p = 0; p < n; p++)
 		if (vmig_test_bit(bm, p))
-			memcpy(shadow + p * PAGE, mem + p * PAGE, PAGE);
+			memcpy(shadow + p * VMIG_PAGE_SIZE,
+			       mem + p * VMIG_PAGE_SIZE, VMIG_PAGE_SIZE);
 	return 0;
 }
 
@@ -798,11 +810,11 @@ TEST_F_TIMEOUT(track, race_invariant, 120)
 	char *shadow;
 	int i, rounds = 0;
 
-	shadow = calloc(n, PAGE);
+	shadow = calloc(n, VMIG_PAGE_SIZE);
 	ASSERT_NE(NULL, shadow);
 	r.map[0] = self->c.mem;
-	r.map[1] = mmap(NULL, n * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
-			self->c.vmfd, 0);
+	r.map[1] = mmap(NULL, n * VMIG_PAGE_SIZE, PROT_READ | PROT_WRITE,
+			MAP_SHARED, self->c.vmfd, 0);
 	ASSERT_NE(MAP_FAILED, r.map[1]);
 
 	ASSERT_EQ(0, vmig_track_start(self->c.vmfd, variant->group_pages));
@@ -823,7 +835,9 @@ TEST_F_TIMEOUT(track, race_invariant, 120)
 	/* The pause: one last harvest, and the shadow must be the memory. */
 	ASSERT_EQ(0, harvest_copy(self->c.vmfd, self->c.mem, shadow, n, bm));
 	for (p = 0; p < n; p++)
-		if (memcmp(shadow + p * PAGE, self->c.mem + p * PAGE, PAGE))
+		if (memcmp(shadow + p * VMIG_PAGE_SIZE,
+			   self->c.mem + p * VMIG_PAGE_SIZE, VMIG_PAGE_SIZE))
+
 			bad++;
 	TH_LOG("%d harvests, %llu writes, %llu pages differ", rounds,
 	       (unsigned long long)atomic_load(&r.gen),
@@ -831,7 +845,7 @@ TEST_F_TIMEOUT(track, race_invariant, 120)
 	EXPECT_EQ(0, bad);
 	EXPECT_LT(1000, atomic_load(&r.gen));
 	EXPECT_EQ(0, vmig_track_stop(self->c.vmfd));
-	munmap(r.map[1], n * PAGE);
+	munmap(r.map[1], n * VMIG_PAGE_SIZE);
 	free(shadow);
 	free(bm);
 }

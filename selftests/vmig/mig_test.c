@@ -23,10 +23,8 @@
 #include <time.h>
 #include <linux/vmig_wire.h>
 
-#include "libvmig.h"
+#include <vmig/libvmig.h>
 #include "kselftest_harness.h"
-
-#define PAGE 4096UL
 
 static int name_seq;
 
@@ -45,7 +43,7 @@ static int vm_new(int dev, struct vm *vm, __u64 nr_pages)
 	vm->fd = vmig_vm_create(dev, vm->name, nr_pages);
 	if (vm->fd < 0)
 		return vm->fd;
-	vm->mem = mmap(NULL, nr_pages * PAGE, PROT_READ | PROT_WRITE,
+	vm->mem = mmap(NULL, nr_pages * VMIG_PAGE_SIZE, PROT_READ | PROT_WRITE,
 		       MAP_SHARED, vm->fd, 0);
 	return vm->mem == MAP_FAILED ? -errno : 0;
 }
@@ -53,7 +51,7 @@ static int vm_new(int dev, struct vm *vm, __u64 nr_pages)
 static void vm_del(int dev, struct vm *vm)
 {
 	if (vm->mem && vm->mem != MAP_FAILED)
-		munmap(vm->mem, vm->nr_pages * PAGE);
+		munmap(vm->mem, vm->nr_pages * VMIG_PAGE_SIZE);
 	if (vm->fd >= 0) {
 		vmig_mig_cancel(vm->fd);
 		close(vm->fd);
@@ -78,15 +76,15 @@ static void fill_page(unsigned char *p, __u64 i, __u64 gen)
 
 	switch (i % 3) {
 	case 0:
-		memset(p, 0, PAGE);
+		memset(p, 0, VMIG_PAGE_SIZE);
 		break;
 	case 1:
-		for (k = 0; k < PAGE; k++)
+		for (k = 0; k < VMIG_PAGE_SIZE; k++)
 			p[k] = text[k % (sizeof(text) - 1)] ^ (gen & 7);
 		memcpy(p, &gen, sizeof(gen));
 		break;
 	default:
-		for (k = 0; k < PAGE; k += 8) {
+		for (k = 0; k < VMIG_PAGE_SIZE; k += 8) {
 			__u64 v = rnd(&s);
 
 			memcpy(p + k, &v, 8);
@@ -211,7 +209,7 @@ static void *writer_fn(void *arg)
 	while (!atomic_load(&w->stop)) {
 		__u64 i = rnd(&s) % w->vm->nr_pages;
 
-		fill_page(w->vm->mem + i * PAGE, i, ++w->gen);
+		fill_page(w->vm->mem + i * VMIG_PAGE_SIZE, i, ++w->gen);
 		atomic_fetch_add(&w->writes, 1);
 		/* Sequential runs too: groups of pages fill at once. */
 		if (!(w->gen % 64)) {
@@ -219,7 +217,7 @@ static void *writer_fn(void *arg)
 
 			for (k = first; k < first + 128 && k < w->vm->nr_pages;
 			     k++)
-				w->vm->mem[k * PAGE + 100] ^= 1;
+				w->vm->mem[k * VMIG_PAGE_SIZE + 100] ^= 1;
 		}
 	}
 	return NULL;
@@ -272,7 +270,7 @@ FIXTURE_SETUP(mig)
 	ASSERT_EQ(0, vm_new(self->dev, &self->dst, variant->nr_pages));
 	/* The last tenth stays untouched: never allocated, never sent. */
 	for (i = 0; i < variant->nr_pages * 9 / 10; i++)
-		fill_page(self->src.mem + i * PAGE, i, 0);
+		fill_page(self->src.mem + i * VMIG_PAGE_SIZE, i, 0);
 	ASSERT_EQ(0, link_listen(&self->link));
 	ASSERT_EQ(0, link_connect(&self->link, variant->streams, self->sfd,
 				  self->dfd));
@@ -337,8 +335,10 @@ TEST_F_TIMEOUT(mig, under_writes, 600)
 		  wait_state(self->dst.fd, VMIG_MIG_STATE_DONE, 60, &d));
 
 	for (i = 0; i < self->src.nr_pages; i++)
-		differ += !!memcmp(self->src.mem + i * PAGE,
-				   self->dst.mem + i * PAGE, PAGE);
+		differ += !!memcmp(self->src.mem + i * VMIG_PAGE_SIZE,
+				   self->dst.mem + i * VMIG_PAGE_SIZE,
+				   VMIG_PAGE_SIZE);
+
 	EXPECT_EQ(0, differ);
 	EXPECT_EQ(sizeof(blob), vmig_mig_get_blob(self->dst.fd, got,
 						  sizeof(got), &need));
@@ -385,7 +385,7 @@ static void cancel_in(struct __test_metadata *_metadata,
 		      struct _test_data_mig *self,
 		      const struct _fixture_variant_mig *variant, enum phase phase)
 {
-	size_t bytes = self->src.nr_pages * PAGE;
+	size_t bytes = self->src.nr_pages * VMIG_PAGE_SIZE;
 	unsigned char *shadow = malloc(bytes);
 	struct vmig_mig_status s, d;
 	struct vmig_vm_entry info;
@@ -502,20 +502,6 @@ TEST_F_TIMEOUT(mig, bandwidth_cap, 300)
 	       (unsigned long long)s.bytes_wire, secs, (unsigned long long)cap);
 }
 
-/* CRC32C (Castagnoli), seed ~0, not inverted: what the wire uses. */
-static __u32 crc32c(__u32 crc, const void *buf, size_t len)
-{
-	const unsigned char *p = buf;
-	int k;
-
-	while (len--) {
-		crc ^= *p++;
-		for (k = 0; k < 8; k++)
-			crc = crc & 1 ? (crc >> 1) ^ 0x82f63b78 : crc >> 1;
-	}
-	return crc;
-}
-
 /* Build a record with a correct CRC into @buf; its total length. */
 static size_t rec(void *buf, __u16 type, const void *payload, __u32 len)
 {
@@ -525,7 +511,7 @@ static size_t rec(void *buf, __u16 type, const void *payload, __u32 len)
 	r->type = type;
 	r->len = len;
 	memcpy(r + 1, payload, len);
-	r->crc = crc32c(crc32c(~0U, r, sizeof(*r)), r + 1, len);
+	r->crc = vmig_crc32c(vmig_crc32c(~0U, r, sizeof(*r)), r + 1, len);
 	return sizeof(*r) + len;
 }
 
@@ -581,7 +567,7 @@ static void expect_failure(struct __test_metadata *_metadata,
 	ASSERT_EQ(VMIG_MIG_STATE_FAILED,
 		  wait_state(self->vm.fd, VMIG_MIG_STATE_FAILED, 30, &st));
 	EXPECT_EQ(error, st.error);
-	for (i = 0; i < self->vm.nr_pages * PAGE; i++)
+	for (i = 0; i < self->vm.nr_pages * VMIG_PAGE_SIZE; i++)
 		nonzero += !!self->vm.mem[i];
 	EXPECT_EQ(0, nonzero);
 }
@@ -666,7 +652,7 @@ TEST_F(peer, page_out_of_range)
 				    .len = 4096 };
 
 	memset(data, 1, sizeof(data));
-	p.crc = crc32c(~0U, data, sizeof(data));
+	p.crc = vmig_crc32c(~0U, data, sizeof(data));
 	expect_failure(_metadata, self, self->buf,
 		       hello_then_page(self, &p, data), false, EBADMSG);
 }
@@ -678,7 +664,7 @@ TEST_F(peer, page_bad_content_crc)
 				    .len = 4096 };
 
 	memset(data, 1, sizeof(data));
-	p.crc = crc32c(~0U, data, sizeof(data)) ^ 1;
+	p.crc = vmig_crc32c(~0U, data, sizeof(data)) ^ 1;
 	expect_failure(_metadata, self, self->buf,
 		       hello_then_page(self, &p, data), false, EBADMSG);
 }
@@ -737,14 +723,14 @@ static size_t whole_session(struct _test_data_peer *self, unsigned char *out,
 	int i;
 
 	memset(page, 0, sizeof(page));
-	zero_crc = crc32c(~0U, page, sizeof(page));
+	zero_crc = vmig_crc32c(~0U, page, sizeof(page));
 	memset(page, 0x3c, sizeof(page));
-	p.crc = crc32c(~0U, page, sizeof(page));
+	p.crc = vmig_crc32c(~0U, page, sizeof(page));
 	memcpy(payload, &p, sizeof(p));
 	memcpy(payload + sizeof(p), page, sizeof(page));
 	for (i = 0; i < 64; i++) {
 		crc = i == 5 ? p.crc : zero_crc;
-		digest = crc32c(digest, &crc, 4);
+		digest = vmig_crc32c(digest, &crc, 4);
 	}
 	e.digest = digest ^ digest_xor;
 	n += rec(out + n, VMIG_REC_HELLO, &h, sizeof(h));
@@ -777,8 +763,8 @@ TEST_F(peer, whole_session_by_hand)
 	EXPECT_EQ(0, ack.a.status);
 	ASSERT_EQ(VMIG_MIG_STATE_DONE,
 		  wait_state(self->vm.fd, VMIG_MIG_STATE_DONE, 30, &st));
-	EXPECT_EQ(0x3c, self->vm.mem[5 * PAGE + 4095]);
-	EXPECT_EQ(0, self->vm.mem[4 * PAGE]);
+	EXPECT_EQ(0x3c, self->vm.mem[5 * VMIG_PAGE_SIZE + 4095]);
+	EXPECT_EQ(0, self->vm.mem[4 * VMIG_PAGE_SIZE]);
 	EXPECT_EQ(5, vmig_mig_get_blob(self->vm.fd, blob, sizeof(blob), NULL));
 	EXPECT_EQ(0, memcmp(blob, "state", 5));
 	EXPECT_EQ(-EMSGSIZE, vmig_mig_get_blob(self->vm.fd, blob, 4, NULL));
@@ -829,7 +815,7 @@ FIXTURE_SETUP(at_end)
 	if (self->dev == -ENOENT)
 		SKIP(return, "vmig module not loaded");
 	ASSERT_EQ(0, vm_new(self->dev, &self->vm, 32));
-	memset(self->vm.mem, 7, 32 * PAGE);
+	memset(self->vm.mem, 7, 32 * VMIG_PAGE_SIZE);
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
 	ASSERT_EQ(0, vmig_mig_start(self->vm.fd, &out, sv, 1));
 	close(sv[0]);

@@ -9,15 +9,15 @@
  *	VM cannot be opened or mapped.
  */
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 #include <sys/mman.h>
 
-#include "libvmig.h"
-
-#define PAGE 4096UL
+#include <vmig/libvmig.h>
 
 int main(int argc, char **argv)
 {
-	static const unsigned char zero[PAGE];
+	static const unsigned char zero[VMIG_PAGE_SIZE];
 	struct vmig_vm_entry e;
 	unsigned long long bad = 0;
 	unsigned char *mem;
@@ -35,13 +35,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vm_zero: VM %s: %s\n", argv[1], strerror(-ret));
 		return 2;
 	}
-	mem = mmap(NULL, e.nr_pages * PAGE, PROT_READ, MAP_SHARED, fd, 0);
+	mem = mmap(NULL, e.nr_pages * VMIG_PAGE_SIZE, PROT_READ, MAP_SHARED,
+		   fd, 0);
+
 	if (mem == MAP_FAILED) {
 		perror("vm_zero: mmap");
 		return 2;
 	}
 	for (i = 0; i < e.nr_pages; i++)
-		bad += !!memcmp(mem + i * PAGE, zero, PAGE);
+		bad += !!memcmp(mem + i * VMIG_PAGE_SIZE, zero, VMIG_PAGE_SIZE);
 	printf("%llu of %llu pages are not zero\n", bad,
 	       (unsigned long long)e.nr_pages);
 	return bad ? 1 : 0;

@@ -4,7 +4,8 @@
 # where the top-level Makefile puts it) and provides
 #   LIBVMIG_CFLAGS  the include paths for <vmig/libvmig.h>
 #   LIBVMIG         the library, to list as a prerequisite
-#   LIBVMIG_LDLIBS  what to link: the library and ISA-L
+#   LIBVMIG_LIBS    what it needs linked after it: ISA-L
+#   LIBVMIG_LDLIBS  both, to link with
 # The library's rule is no one's default goal.
 ifeq ($(.DEFAULT_GOAL),)
 .DEFAULT_GOAL := all
@@ -14,7 +15,8 @@ LIBVMIG_SRC := $(VMIG_ROOT)/tools/lib/vmig
 LIBVMIG_O ?= $(VMIG_ROOT)/build/lib
 LIBVMIG := $(LIBVMIG_O)/libvmig.a
 LIBVMIG_CFLAGS := -I$(VMIG_ROOT)/tools/lib -I$(VMIG_ROOT)/include/uapi
-LIBVMIG_LDLIBS := $(LIBVMIG) -lisal
+LIBVMIG_LIBS := -lisal
+LIBVMIG_LDLIBS := $(LIBVMIG) $(LIBVMIG_LIBS)
 
 $(LIBVMIG): $(wildcard $(LIBVMIG_SRC)/*.[ch] $(LIBVMIG_SRC)/Makefile) \
 	    $(VMIG_ROOT)/include/uapi/linux/vmig.h \

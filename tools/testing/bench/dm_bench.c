@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,7 @@
 #include <sys/syscall.h>
 #include <linux/aio_abi.h>
 
-#include "libvmig_disk.h"
+#include <vmig/libvmig.h>
 
 #define BLK 4096
 
@@ -46,14 +47,15 @@ int main(int argc, char **argv)
 	struct vmig_disk_info si, di;
 	struct vmig_disk_handoff h;
 	struct vmig_disk_import imp;
-	__u32 sma, smi, dma, dmi, mode;
+	int ctl, src, dst;
+	__u32 mode;
 	double t0, t1, t2;
 	aio_context_t ctx = 0;
 	struct iocb *cbs, **ptrs;
 	struct io_event *ev;
-	int q, fd, dev, i, got = 0, ok = 0, ret;
+	int q, fd, i, got = 0, ok = 0, ret;
 	void *pkg;
-	long len;
+	ssize_t len;
 	char *buf;
 
 	if (argc != 5)
@@ -61,15 +63,22 @@ int main(int argc, char **argv)
 	q = atoi(argv[3]);
 	mode = strcmp(argv[4], "drain") ? VMIG_DISK_HANDOFF_CANCEL :
 	       VMIG_DISK_HANDOFF_DRAIN;
-	if (q < 1 || vmig_disk_devnum(argv[1], &sma, &smi) ||
-	    vmig_disk_devnum(argv[2], &dma, &dmi))
+	if (q < 1)
 		return die("arguments", EINVAL);
-	dev = vmig_open_dev();
+	src = vmig_dm_open_disk(argv[1]);
+	if (src < 0)
+		return die(argv[1], -src);
+	dst = vmig_dm_open_disk(argv[2]);
+	if (dst < 0)
+		return die(argv[2], -dst);
+	ctl = vmig_dm_open_ctl();
+	if (ctl < 0)
+		return die(DM_VMIG_DEV_PATH, -ctl);
 	fd = open(argv[1], O_RDWR | O_DIRECT);
 	cbs = calloc(q, sizeof(*cbs));
 	ptrs = calloc(q, sizeof(*ptrs));
 	ev = calloc(q, sizeof(*ev));
-	if (dev < 0 || fd < 0 || !cbs || !ptrs || !ev ||
+	if (fd < 0 || !cbs || !ptrs || !ev ||
 	    posix_memalign((void **)&buf, BLK, (size_t)BLK * q) ||
 	    syscall(SYS_io_setup, q, &ctx))
 		return die("setup", errno);
@@ -86,7 +95,7 @@ int main(int argc, char **argv)
 		return die("io_submit", errno);
 	/* Wait until the filter has every write. */
 	for (i = 0; i < 10000; i++) {
-		ret = vmig_disk_info(dev, sma, smi, &si);
+		ret = vmig_disk_info(ctl, src, &si);
 		if (ret)
 			return die("VMIG_DISK_GET_INFO", -ret);
 		if (si.inflight + si.held == (__u32)q)
@@ -97,18 +106,18 @@ int main(int argc, char **argv)
 		return die("the filter never had every write", ETIMEDOUT);
 
 	t0 = now_ms();
-	ret = vmig_disk_handoff(dev, sma, smi, mode, 600000, &h);
+	ret = vmig_disk_handoff(ctl, src, mode, 600000, &h);
 	if (ret)
 		return die("VMIG_DISK_HANDOFF", -ret);
-	len = vmig_disk_export(dev, sma, smi, &pkg);
+	len = vmig_disk_export(ctl, src, &pkg);
 	if (len < 0)
 		return die("VMIG_DISK_EXPORT", -len);
-	ret = vmig_disk_import(dev, dma, dmi, pkg, len, 0, NULL, 0, &imp);
+	ret = vmig_disk_import(ctl, dst, pkg, len, 0, NULL, 0, &imp);
 	if (ret)
 		return die("VMIG_DISK_IMPORT", -ret);
 	t1 = now_ms();
 	for (;;) {
-		ret = vmig_disk_info(dev, dma, dmi, &di);
+		ret = vmig_disk_info(ctl, dst, &di);
 		if (ret)
 			return die("VMIG_DISK_GET_INFO", -ret);
 		if (!di.inflight && !di.held)
@@ -117,7 +126,7 @@ int main(int argc, char **argv)
 	}
 	t2 = now_ms();
 
-	ret = vmig_disk_ctl(dev, VMIG_DISK_COMPLETE, sma, smi);
+	ret = vmig_disk_complete(ctl, src);
 	if (ret)
 		return die("VMIG_DISK_COMPLETE", -ret);
 	while (got < q) {
@@ -134,12 +143,14 @@ int main(int argc, char **argv)
 		return die("a write failed", EIO);
 	printf("queued=%d max_inflight=%u inflight=%u ", q, si.max_inflight,
 	       si.inflight);
-	printf("completed=%u cancelled=%u reissued=%u pkg_bytes=%ld ",
+	printf("completed=%u cancelled=%u reissued=%u pkg_bytes=%zd ",
 	       h.nr_completed, h.nr_cancelled, imp.nr_reissued, len);
 	printf("switch_ms=%.1f reissue_done_ms=%.1f\n", t1 - t0, t2 - t0);
 	syscall(SYS_io_destroy, ctx);
 	free(pkg);
 	close(fd);
-	close(dev);
+	close(ctl);
+	close(dst);
+	close(src);
 	return 0;
 }

@@ -36,9 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "libvmig.h"
-
-#define PAGE 4096UL
+#include <vmig/libvmig.h>
 
 enum content { ZERO, TEXT, RANDOM, NR_CONTENT };
 static const char *const content_names[] = { "zero", "text", "random" };
@@ -93,23 +91,23 @@ static void fill_page(unsigned char *p, enum content c, __u64 seed)
 	size_t k = 0, n;
 
 	if (c == ZERO) {
-		memset(p, 0, PAGE);
+		memset(p, 0, VMIG_PAGE_SIZE);
 		return;
 	}
 	if (c == RANDOM) {
-		for (k = 0; k < PAGE; k += 8) {
+		for (k = 0; k < VMIG_PAGE_SIZE; k += 8) {
 			__u64 v = rnd(&s);
 
 			memcpy(p + k, &v, 8);
 		}
 		return;
 	}
-	while (k < PAGE) {
+	while (k < VMIG_PAGE_SIZE) {
 		const char *w = words[rnd(&s) % 12];
 
 		n = strlen(w);
-		if (n > PAGE - k)
-			n = PAGE - k;
+		if (n > VMIG_PAGE_SIZE - k)
+			n = VMIG_PAGE_SIZE - k;
 		memcpy(p + k, w, n);
 		k += n;
 	}
@@ -127,7 +125,7 @@ static void vm_new(struct vm *vm)
 	vm->fd = vmig_vm_create(dev, vm->name, nr_pages);
 	if (vm->fd < 0)
 		errx(1, "vm create: %s", strerror(-vm->fd));
-	vm->mem = mmap(NULL, nr_pages * PAGE, PROT_READ | PROT_WRITE,
+	vm->mem = mmap(NULL, nr_pages * VMIG_PAGE_SIZE, PROT_READ | PROT_WRITE,
 		       MAP_SHARED, vm->fd, 0);
 	if (vm->mem == MAP_FAILED)
 		err(1, "mmap");
@@ -135,7 +133,7 @@ static void vm_new(struct vm *vm)
 
 static void vm_del(struct vm *vm)
 {
-	munmap(vm->mem, nr_pages * PAGE);
+	munmap(vm->mem, nr_pages * VMIG_PAGE_SIZE);
 	close(vm->fd);
 	vmig_vm_destroy(dev, vm->name);
 }
@@ -203,7 +201,8 @@ static void *writer_fn(void *arg)
 
 		for (; done < due; done++) {
 			i = rnd(&s) % nr_pages;
-			fill_page(w->mem + i * PAGE, TEXT, i + (gen++ << 32));
+			fill_page(w->mem + i * VMIG_PAGE_SIZE, TEXT,
+				  i + (gen++ << 32));
 		}
 		usleep(2000);
 	}
@@ -279,13 +278,13 @@ static void run_vmig(struct vm *src, enum content c, __u32 compress,
 		     strerror(s.error ? s.error : d.error));
 	r->secs = now() - t0;
 	r->cpu = cpu_busy() - c0;
-	if (!rate && memcmp(src->mem, dst.mem, nr_pages * PAGE))
+	if (!rate && memcmp(src->mem, dst.mem, nr_pages * VMIG_PAGE_SIZE))
 		errx(1, "%s: the target's memory differs", what);
 	r->what = what;
 	r->content = c;
 	r->dirty_rate = rate;
 	r->wire = s.bytes_wire;
-	r->guest = (double)s.pages_sent * PAGE;
+	r->guest = (double)s.pages_sent * VMIG_PAGE_SIZE;
 	r->rounds = s.round + 1;
 	r->downtime_ms = s.downtime_ms;
 	r->lz4_pages = s.lz4_pages;
@@ -344,8 +343,10 @@ static void run_pipeline(struct vm *src, enum content c)
 	tx = spawn(comp, p[0], sock);
 	close(p[0]);
 	close(sock);
-	while (off < nr_pages * PAGE) {
-		n = write(p[1], src->mem + off, nr_pages * PAGE - off);
+	while (off < nr_pages * VMIG_PAGE_SIZE) {
+		n = write(p[1], src->mem + off,
+			  nr_pages * VMIG_PAGE_SIZE - off);
+
 		if (n <= 0)
 			err(1, "write to lz4");
 		off += n;
@@ -361,7 +362,7 @@ static void run_pipeline(struct vm *src, enum content c)
 	r->cpu = cpu_busy() - c0;
 	r->what = "pipeline";
 	r->content = c;
-	r->guest = nr_pages * PAGE;
+	r->guest = nr_pages * VMIG_PAGE_SIZE;
 	r->rounds = 1;
 	close(null);
 	close(lfd);
@@ -427,7 +428,7 @@ int main(int argc, char **argv)
 	for (c = 0; c < NR_CONTENT; c++) {
 		vm_new(&src);
 		for (p = 0; p < nr_pages; p++)
-			fill_page(src.mem + p * PAGE, c, p);
+			fill_page(src.mem + p * VMIG_PAGE_SIZE, c, p);
 		run_vmig(&src, c, VMIG_COMPRESS_NONE, "none", 0);
 		run_vmig(&src, c, VMIG_COMPRESS_LZ4, "lz4", 0);
 		run_vmig(&src, c, VMIG_COMPRESS_AUTO, "auto", 0);
@@ -438,7 +439,7 @@ int main(int argc, char **argv)
 	     tok = strtok_r(NULL, ",", &save)) {
 		vm_new(&src);
 		for (p = 0; p < nr_pages; p++)
-			fill_page(src.mem + p * PAGE, TEXT, p);
+			fill_page(src.mem + p * VMIG_PAGE_SIZE, TEXT, p);
 		run_vmig(&src, TEXT, VMIG_COMPRESS_AUTO, "auto", atoi(tok));
 		vm_del(&src);
 	}

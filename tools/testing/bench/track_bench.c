@@ -34,9 +34,8 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
-#include "libvmig.h"
+#include <vmig/libvmig.h>
 
-#define PAGE 4096UL
 #define fallthrough __attribute__((__fallthrough__))
 
 enum kind { VMIG, VMIG_UNTRACKED, ANON_UNTRACKED, UFFD_WP, SOFT_DIRTY };
@@ -123,18 +122,19 @@ static void setup(struct ctx *c)
 		c->vmfd = vmig_vm_create(c->dev, c->name, c->npages);
 		if (c->vmfd < 0)
 			errx(1, "VMIG_VM_CREATE: %s", strerror(-c->vmfd));
-		c->mem = mmap(NULL, c->npages * PAGE, PROT_READ | PROT_WRITE,
-			      MAP_SHARED, c->vmfd, 0);
+		c->mem = mmap(NULL, c->npages * VMIG_PAGE_SIZE,
+			      PROT_READ | PROT_WRITE, MAP_SHARED, c->vmfd, 0);
 	} else {
-		c->mem = mmap(NULL, c->npages * PAGE, PROT_READ | PROT_WRITE,
+		c->mem = mmap(NULL, c->npages * VMIG_PAGE_SIZE,
+			      PROT_READ | PROT_WRITE,
 			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 		/* Keep THP out: every peer tracks 4 KiB pages. */
-		madvise(c->mem, c->npages * PAGE, MADV_NOHUGEPAGE);
+		madvise(c->mem, c->npages * VMIG_PAGE_SIZE, MADV_NOHUGEPAGE);
 	}
 	if (c->mem == MAP_FAILED)
 		err(1, "mmap");
 	for (i = 0; i < c->npages; i++)
-		c->mem[i * PAGE] = 1;
+		c->mem[i * VMIG_PAGE_SIZE] = 1;
 
 	switch (c->m->kind) {
 	case VMIG:
@@ -147,7 +147,7 @@ static void setup(struct ctx *c)
 		if (c->uffd < 0 || ioctl(c->uffd, UFFDIO_API, &api))
 			err(1, "userfaultfd");
 		reg.range.start = (uintptr_t)c->mem;
-		reg.range.len = c->npages * PAGE;
+		reg.range.len = c->npages * VMIG_PAGE_SIZE;
 		reg.mode = UFFDIO_REGISTER_MODE_WP;
 		if (ioctl(c->uffd, UFFDIO_REGISTER, &reg))
 			err(1, "UFFDIO_REGISTER");
@@ -165,7 +165,7 @@ static void setup(struct ctx *c)
 
 static void teardown(struct ctx *c)
 {
-	munmap(c->mem, c->npages * PAGE);
+	munmap(c->mem, c->npages * VMIG_PAGE_SIZE);
 	if (c->m->kind == VMIG || c->m->kind == VMIG_UNTRACKED) {
 		close(c->vmfd);
 		vmig_vm_destroy(c->dev, c->name);
@@ -196,7 +196,7 @@ static __u64 harvest(struct ctx *c)
 	case UFFD_WP:
 		arg.flags = PM_SCAN_WP_MATCHING | PM_SCAN_CHECK_WPASYNC;
 		arg.start = (uintptr_t)c->mem;
-		arg.end = arg.start + c->npages * PAGE;
+		arg.end = arg.start + c->npages * VMIG_PAGE_SIZE;
 		arg.vec = (uintptr_t)c->vec;
 		arg.vec_len = c->npages;
 		arg.category_mask = PAGE_IS_WRITTEN;
@@ -205,12 +205,13 @@ static __u64 harvest(struct ctx *c)
 		if (r < 0)
 			err(1, "PAGEMAP_SCAN");
 		for (i = 0; i < (__u64)r; i++)
-			n += (c->vec[i].end - c->vec[i].start) / PAGE;
+			n += (c->vec[i].end - c->vec[i].start) / VMIG_PAGE_SIZE;
 		return n;
 	case SOFT_DIRTY:
 		pm = (__u64 *)c->vec;
 		if (pread(c->pagemap, pm, c->npages * 8,
-			  (uintptr_t)c->mem / PAGE * 8) != (ssize_t)(c->npages * 8))
+			  (uintptr_t)c->mem / VMIG_PAGE_SIZE * 8) !=
+		    (ssize_t)(c->npages * 8))
 			err(1, "pagemap");
 		for (i = 0; i < c->npages; i++)
 			n += (pm[i] >> 55) & 1;
@@ -336,7 +337,9 @@ static void run_set(int dev, int w, __u64 npages, int rounds, unsigned int mask)
 			f0 = minflt();
 			t0 = now();
 			for (i = 0; i < n; i++)
-				memset(c[mi].mem + seq[i] * PAGE, r + 2, PAGE);
+				memset(c[mi].mem + seq[i] * VMIG_PAGE_SIZE,
+				       r + 2, VMIG_PAGE_SIZE);
+
 			t1 = now();
 			res->faults += minflt() - f0;
 			write_s[mi][r] = t1 - t0;
@@ -422,7 +425,7 @@ int main(int argc, char **argv)
 	unsigned int w;
 	__u64 npages = (__u64)mib << 20 >> 12;
 	const struct result *g1, *g64, *uffd;
-	double gib = npages * PAGE / (double)(1ULL << 30);
+	double gib = npages * VMIG_PAGE_SIZE / (double)(1ULL << 30);
 	unsigned int mi;
 	int dev;
 
