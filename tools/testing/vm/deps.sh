@@ -11,12 +11,12 @@ pkgs=(
 	xz-utils kmod cpio python3 dwarves
 	# the test VM, and the programs the tests run in it
 	qemu-system-x86 busybox-static dmsetup iproute2 lz4
-	# the userspace tools: JSON output, CRC32C
+	# the userspace tools and libvmig: JSON output (json-c), CRC32C (ISA-L)
 	libjson-c-dev libisal-dev
 	# the benchmarks
 	fio
-	# lint
-	sparse
+	# lint: the modules, and every shell script
+	sparse shellcheck
 )
 
 missing=()
