@@ -30,7 +30,11 @@ FIXTURE_SETUP(ctl)
 	const char *disk = getenv("DM_CTL_DISK");
 	const char *other = getenv("DM_CTL_OTHER");
 
-	self->ctl = self->rw = self->ro = self->other = self->file = -1;
+	self->ctl = -1;
+	self->rw = -1;
+	self->ro = -1;
+	self->other = -1;
+	self->file = -1;
 	if (!disk || !other)
 		SKIP(return, "DM_CTL_DISK and DM_CTL_OTHER not set");
 	self->ctl = vmig_dm_open_ctl();
@@ -51,7 +55,7 @@ FIXTURE_TEARDOWN(ctl)
 		       &self->file };
 	unsigned int i;
 
-	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(fds); i++)
 		if (*fds[i] >= 0)
 			close(*fds[i]);
 }

@@ -18,7 +18,10 @@ LIBVMIG_CFLAGS := -I$(VMIG_ROOT)/tools/lib -I$(VMIG_ROOT)/include/uapi
 LIBVMIG_LIBS := -lisal
 LIBVMIG_LDLIBS := $(LIBVMIG) $(LIBVMIG_LIBS)
 
-$(LIBVMIG): $(wildcard $(LIBVMIG_SRC)/*.[ch] $(LIBVMIG_SRC)/Makefile) \
+$(LIBVMIG): $(wildcard $(LIBVMIG_SRC)/*.[ch] $(LIBVMIG_SRC)/kshim/*.h \
+		$(LIBVMIG_SRC)/kshim/*/*.h $(LIBVMIG_SRC)/Makefile) \
+	    $(VMIG_ROOT)/drivers/md/dm-vmig/pkg.c \
+	    $(VMIG_ROOT)/drivers/md/dm-vmig/pkg.h \
 	    $(VMIG_ROOT)/include/uapi/linux/vmig.h \
 	    $(VMIG_ROOT)/include/uapi/linux/dm-vmig.h
 	$(MAKE) -C $(LIBVMIG_SRC) O=$(LIBVMIG_O)
