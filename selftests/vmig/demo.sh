@@ -19,6 +19,7 @@
 dir=$(cd "$(dirname "$0")" && pwd)
 ip=$dir/../bin/ip
 guest=$dir/../bin/vmig-guest
+# shellcheck source=SCRIPTDIR/netns.sh
 . "$dir/netns.sh"
 export DM_DISABLE_UDEV=1
 link=1gbit size=256
@@ -26,7 +27,7 @@ if [ "$1" = --link ]; then
 	link=$2
 	shift 2
 fi
-gopts= mopts=" --streams 2"
+gopts='' mopts=" --streams 2"
 while [ $# -gt 0 ]; do
 	case $1 in
 	--size) size=$2 ;;

@@ -12,7 +12,9 @@
 # in the disk hand-off and in the switchover, after which the guest goes
 # on, intact, on the source.
 dir=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=SCRIPTDIR/tap.sh
 . "$dir/tap.sh"
+# shellcheck source=SCRIPTDIR/netns.sh
 . "$dir/netns.sh"
 
 # iproute2's ip, not busybox's applet, which ash prefers to $PATH.
@@ -70,7 +72,7 @@ disks() {
 # in $a, with a disk in REGION (none if it is -); leaves their exit
 # statuses in $src and $dst, their output in $work.
 migrate() {
-	id=$1 port=$2 sdisk= ddisk=
+	id=$1 port=$2 sdisk='' ddisk=''
 	if [ "$3" != - ]; then
 		disks "$id" "$3"
 		sdisk="--disk /dev/mapper/e2e-$id-s"
@@ -192,4 +194,4 @@ migrate csw 7207 6 --rate 100 --downtime-ms 2000 --max-bandwidth 2000000 \
 cancelled_ok csw
 result $? "cancelled in the switchover, the guest goes on intact"
 
-[ $failed -eq 0 ]
+[ "$failed" -eq 0 ]

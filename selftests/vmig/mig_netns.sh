@@ -6,7 +6,9 @@
 # source in one namespace, the target's listener in the other), then the
 # same through migctl migrate and migctl listen, with a blob.
 dir=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=SCRIPTDIR/tap.sh
 . "$dir/tap.sh"
+# shellcheck source=SCRIPTDIR/netns.sh
 . "$dir/netns.sh"
 PATH=$dir/../bin:$PATH
 
@@ -58,4 +60,4 @@ result $? "the blob arrives intact"
 grep -q '"state":"done"' "$work/src.json" &&
 	migctl status mig-ns-dst --json | grep -q '"state":"done"'
 result $? "both sides report done"
-[ $failed -eq 0 ]
+[ "$failed" -eq 0 ]

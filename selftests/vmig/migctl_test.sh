@@ -4,6 +4,7 @@
 # migctl vm, track and the migration commands, as a person uses them: every command, and clear
 # errors with the documented exit status for bad input. Prints TAP.
 vm=mctl-$$
+# shellcheck source=SCRIPTDIR/tap.sh
 . "$(dirname "$0")/tap.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -103,4 +104,4 @@ result $r "disk show --json escapes the file name"
 expect 0 "" "vm destroy" migctl vm destroy "$vm"
 expect 1 "no such VM" "vm destroy twice" migctl vm destroy "$vm"
 
-[ $failed -eq 0 ]
+[ "$failed" -eq 0 ]

@@ -9,6 +9,7 @@
 # kernel's extra/ directory, where 'make modules_install' puts it).
 
 moddir=${VMIG_MODULES:-/lib/modules/$(uname -r)/extra}
+# shellcheck source=SCRIPTDIR/tap.sh
 . "$(dirname "$0")/tap.sh"
 
 loaded() { [ -d /sys/module/vmig ]; }
@@ -52,4 +53,4 @@ done
 [ $i -eq 10 ] && loaded
 result $? "ten unload/load cycles"
 
-[ $failed -eq 0 ]
+[ "$failed" -eq 0 ]

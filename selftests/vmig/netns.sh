@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=sh
 #
 # Two network namespaces joined by a veth pair, as two hosts. Source it with
 # $ip set to iproute2's ip (busybox's applet, which ash prefers to $PATH,
@@ -14,6 +15,7 @@
 netns_pair() {
 	na=$1 nb=$2 addr_a=$3 addr_b=$4
 	shift 4
+	# shellcheck disable=SC2154 # $ip is set by the script that sources this
 	"$ip" netns add "$na" && "$ip" netns add "$nb" &&
 		"$ip" link add "$na-v" netns "$na" type veth \
 			peer name "$nb-v" netns "$nb" &&

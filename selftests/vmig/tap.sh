@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=sh
 #
 # TAP helpers for the shell kselftests; source it. The test then ends
-# with: [ $failed -eq 0 ]
+# with: [ "$failed" -eq 0 ]
 n=0
 failed=0
 

@@ -24,7 +24,7 @@
 # reports the checks it reached; tools/testing/vm/collect.py --killed does
 # not count the rest.
 dir=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=selftests/vmig/tap.sh
+# shellcheck source=SCRIPTDIR/tap.sh
 . "$dir/tap.sh"
 
 # iproute2's ip, not busybox's applet, which ash prefers to $PATH.
