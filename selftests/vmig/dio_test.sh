@@ -10,6 +10,7 @@ work=$(mktemp -d)
 loop=
 cleanup() {
 	dmsetup remove vmig-dio-slow 2>/dev/null || true
+	# shellcheck disable=SC2015 # true either way: a cleanup
 	[ -n "$loop" ] && losetup -d "$loop" 2>/dev/null || true
 	rm -rf "$work"
 }

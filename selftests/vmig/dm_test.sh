@@ -9,6 +9,7 @@
 # an error target. dm_wl writes and checks the data. Needs root, losetup,
 # dmsetup; dm-vmig.ko is loaded here.
 dir=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=SCRIPTDIR/tap.sh
 . "$dir/tap.sh"
 echo "1..33"
 wl=$dir/dm_wl
@@ -16,7 +17,7 @@ work=$(mktemp -d)
 EBADE=52
 EREMOTEIO=121
 BLOCKS=4096 # 16 MiB of 4 KiB blocks
-loop= loop2=
+loop='' loop2=''
 
 cleanup() {
 	for d in vmig-a vmig-b vmig-c vmig-d vmig-slow vmig-slow2 vmig-flaky; do
@@ -56,7 +57,7 @@ state() { dmsetup status "$1" | awk '{print $4}'; }
 field() { dmsetup status "$1" | awk -v k="$2" '{for (i = 4; i < NF; i++) if ($i == k) print $(i + 1)}'; }
 # wait_field NAME KEY VALUE: until the status shows it, for up to 10 s.
 wait_field() {
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		[ "$(field "$1" "$2")" = "$3" ] && return 0
 		sleep 0.1
 	done
@@ -144,7 +145,7 @@ rm -f "$work/state"
 "$wl" run "$(dev vmig-a)" "$work/log" 16 $BLOCKS 3000 7 >/dev/null &
 wlpid=$!
 ok=0
-for i in 1 2 3; do
+for _ in 1 2 3; do
 	sleep 0.5
 	dmsetup suspend vmig-a || ok=1
 	[ "$(field vmig-a held)" = 0 ] || ok=1
@@ -183,7 +184,7 @@ handoff_cycle() {
 
 ok=0
 cancelled_total=0
-for i in 1 2 3; do
+for _ in 1 2 3; do
 	handoff_cycle vmig-a vmig-b cancel || ok=1
 	cancelled_total=$((cancelled_total + cancelled))
 	handoff_cycle vmig-b vmig-a cancel || ok=1
@@ -267,7 +268,7 @@ ddpid=$!
 wait_field vmig-a inflight 1
 migctl disk handoff vmig-a cancel 20000 >"$work/h1" 2>&1 &
 hpid=$!
-for i in $(seq 100); do
+for _ in $(seq 100); do
 	[ "$(state vmig-a)" = handoff ] && break
 	sleep 0.1
 done
@@ -277,8 +278,7 @@ wait $hpid
 r2=$?
 [ $r1 -ne 0 ] && [ $r2 -eq 0 ]
 result $? "a second hand-off while one runs fails"
-dmsetup message vmig-a 0 handoff 2>/dev/null
-[ $? -ne 0 ] && [ "$(state vmig-a)" = fenced ]
+! dmsetup message vmig-a 0 handoff 2>/dev/null && [ "$(state vmig-a)" = fenced ]
 result $? "a hand-off of a fenced disk fails"
 migctl disk release vmig-a
 wait $ddpid
@@ -376,4 +376,4 @@ dmsetup remove vmig-a
 dmsetup remove vmig-b
 rmmod dm_vmig
 result $? "the module unloads"
-[ $failed -eq 0 ]
+[ "$failed" -eq 0 ]
