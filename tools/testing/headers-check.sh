@@ -13,6 +13,7 @@ work=${VMIG_BUILD_DIR:-$top/build}/headers-check
 
 kdir=${VMIG_HEADERS:-}
 if [ -z "$kdir" ]; then
+	# shellcheck disable=SC2010 # Debian's names; ls drops an unmatched glob
 	kdir=$(ls -d /usr/src/linux-headers-6.12.*-amd64 2>/dev/null |
 		grep -v -e cloud -e rt-amd64 | sort -V | tail -n 1 || true)
 fi

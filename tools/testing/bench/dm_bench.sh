@@ -50,7 +50,7 @@ for lat in 20 100; do
 		cancel_ms=
 		for mode in cancel drain; do
 			all=
-			for rep in $(seq $REPS); do
+			for _ in $(seq "$REPS"); do
 				echo "0 $sectors delay $loop 0 $lat" | dm create bslow
 				dm mknodes bslow
 				echo "0 $sectors vmig /dev/mapper/bslow 0 2 max_inflight $DEPTH" |
@@ -92,6 +92,7 @@ fio_bw() {
 		--iodepth=16 --thread --rw="$2" --bs="$3" --size=200M \
 		--runtime="$FIO_SECS" --time_based --group_reporting --minimal \
 		2>"$work/fio.err" | awk -F';' '{ print $7 + $48 }')
+	# shellcheck disable=SC2015 # the error when either test fails
 	[ -n "$bw" ] && [ "$bw" != 0 ] || { cat "$work/fio.err" >&2; return 1; }
 	echo "$bw"
 }
@@ -110,10 +111,10 @@ median() { echo "$1" | tr ' ' '\n' | grep . | sort -n | sed -n "$(((FIO_ROUNDS +
 for job in randread:4k randwrite:4k read:128k write:128k; do
 	rw=${job%:*}
 	bs=${job#*:}
-	bv= lv= vv=
+	bv='' lv='' vv=''
 	# Interleave the devices, rotating who goes first, and take the
 	# median: the emulated machine's speed drifts.
-	for round in $(seq $FIO_ROUNDS); do
+	for round in $(seq "$FIO_ROUNDS"); do
 		case $((round % 3)) in
 		0) order="bare lin vmig" ;;
 		1) order="lin vmig bare" ;;
@@ -132,7 +133,7 @@ for job in randread:4k randwrite:4k read:128k write:128k; do
 	vmig=$(median "$vv")
 	ratio=$(awk -v v="$vmig" -v b="$bare" 'BEGIN { printf "%.3f", v / b }')
 	rlin=$(awk -v v="$vmig" -v b="$lin" 'BEGIN { printf "%.3f", v / b }')
-	printf '%-14s %12s %12s %12s %8s %8s\n' "$rw-$bs" $bare $lin $vmig \
+	printf '%-14s %12s %12s %12s %8s %8s\n' "$rw-$bs" "$bare" "$lin" "$vmig" \
 		"$ratio" "$rlin"
 	json_pt="$json_pt${json_pt:+, }{\"job\": \"$rw-$bs\", \"bare_kib_s\": $bare, \"linear_kib_s\": $lin, \"vmig_kib_s\": $vmig, \"vmig_vs_bare\": $ratio, \"vmig_vs_linear\": $rlin}"
 done

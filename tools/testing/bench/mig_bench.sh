@@ -23,7 +23,7 @@ set -e
 "$ip" -n $a addr add 10.78.0.1/24 dev vmig-bva
 "$ip" -n $b addr add 10.78.0.2/24 dev vmig-bvb
 for ns in $a $b; do
-	"$ip" -n $ns link set lo up
+	"$ip" -n "$ns" link set lo up
 done
 "$ip" -n $a link set vmig-bva up
 "$ip" -n $b link set vmig-bvb up

@@ -46,6 +46,7 @@ modparams() {
 }
 
 say start "$(uname -r)"
+# shellcheck disable=SC2013 # module names, words
 for m in $(cat /vmig/preload); do
 	# shellcheck disable=SC2046 # one word per parameter
 	insmod "$VMIG_MODULES/$m.ko" $(modparams "$m") || say fail "insmod $m"
@@ -93,6 +94,6 @@ if [ -w $kmemleak ]; then
 	say end kmemleak scan 0
 fi
 
-say done
+say "done"
 sync
 reboot -f
