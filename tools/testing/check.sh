@@ -11,7 +11,7 @@
 # (check.sh --twovm): the builds and the two-VM topology only.
 set -uo pipefail
 
-full= twovm_only=
+full='' twovm_only=''
 case ${1:-} in
 --full) full=y ;;
 --twovm) full=y twovm_only=y ;;
@@ -70,6 +70,15 @@ fi
 echo "test kernel: $kbuild"
 
 c_files=$(cd "$top" && git ls-files -co --exclude-standard '*.c' '*.h')
+# The shell scripts: *.sh, and the files whose first line runs sh or bash.
+sh_files=()
+while IFS= read -r f; do
+	[ -f "$top/$f" ] || continue
+	first=
+	[[ $f == *.sh ]] || IFS= read -r first <"$top/$f" || :
+	[[ $f == *.sh || $first =~ ^'#!'.*/(env\ +)?(ba)?sh(\ |$) ]] &&
+		sh_files+=("$top/$f")
+done < <(cd "$top" && git ls-files -co --exclude-standard)
 
 if [ -n "$twovm_only" ]; then
 	step build/modules make -C "$top" KDIR="$kbuild" VMIG_DEBUG=y modules
@@ -85,11 +94,13 @@ if [ -z "$twovm_only" ]; then
 	step lint/sparse bash -c "make -C '$top' KDIR='$kbuild' C=2 VMIG_DEBUG=y modules 2>&1 |
 		tee /dev/stderr | grep -E '(warning|error):' && exit 1 || exit 0"
 	step lint/checkpatch bash -c "cd '$top' && '$ksrc/scripts/checkpatch.pl' \
-		--no-tree --strict --terse --show-types --quiet -f $(echo $c_files)"
+		--no-tree --strict --terse --show-types --quiet -f ${c_files//$'\n'/ }"
 	step lint/kernel-doc bash -c "cd '$top' && '$ksrc/scripts/kernel-doc' \
 		-Wall -none include/uapi/linux/*.h include/vmig/*.h \
 		$(cd "$top" && git ls-files -co --exclude-standard 'drivers/*.[ch]') 2>&1 |
 		tee /dev/stderr | grep -q . && exit 1 || exit 0"
+	# -x: a script's sourced helpers are followed, where it says.
+	step lint/shellcheck shellcheck -x "${sh_files[@]}"
 	step build/tools make -C "$top" tools
 	step build/selftests make -C "$top" KDIR="$kbuild" selftests
 	step build/distro-headers make -C "$top" headers-check
