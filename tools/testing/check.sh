@@ -70,6 +70,8 @@ fi
 echo "test kernel: $kbuild"
 
 c_files=$(cd "$top" && git ls-files -co --exclude-standard '*.c' '*.h')
+kdoc_files=$(cd "$top" && git ls-files -co --exclude-standard 'include/*.h' \
+	'drivers/*.[ch]')
 # The shell scripts: *.sh, and the files whose first line runs sh or bash.
 sh_files=()
 while IFS= read -r f; do
@@ -96,8 +98,7 @@ if [ -z "$twovm_only" ]; then
 	step lint/checkpatch bash -c "cd '$top' && '$ksrc/scripts/checkpatch.pl' \
 		--no-tree --strict --terse --show-types --quiet -f ${c_files//$'\n'/ }"
 	step lint/kernel-doc bash -c "cd '$top' && '$ksrc/scripts/kernel-doc' \
-		-Wall -none include/uapi/linux/*.h include/vmig/*.h \
-		$(cd "$top" && git ls-files -co --exclude-standard 'drivers/*.[ch]') 2>&1 |
+		-Wall -none ${kdoc_files//$'\n'/ } 2>&1 |
 		tee /dev/stderr | grep -q . && exit 1 || exit 0"
 	# -x: a script's sourced helpers are followed, where it says.
 	step lint/shellcheck shellcheck -x "${sh_files[@]}"
