@@ -15,10 +15,12 @@
  */
 #include "mig.h"
 
+#include <linux/delay.h>
 #include <linux/highmem.h>
 #include <linux/kthread.h>
 #include <linux/lz4.h>
 #include <linux/memcontrol.h>
+#include <linux/module.h>
 #include <linux/file.h>
 #include <linux/net.h>
 #include <linux/poll.h>
@@ -28,9 +30,11 @@
 #include <linux/uaccess.h>
 
 /* Drop a stream's socket and buffers; its thread is gone. */
-static void vmig_stream_uninit(struct vmig_stream *s)
+static void vmig_stream_uninit(struct vmig_mig *mig, struct vmig_stream *s)
 {
+	mutex_lock(&mig->sock_lock);
 	vmig_sock_detach(s);
+	mutex_unlock(&mig->sock_lock);
 	kvfree(s->rec);
 	s->rec = NULL;
 	kfree(s->bounce);
@@ -51,6 +55,11 @@ static void vmig_mig_teardown(struct vmig_mig *mig)
 	spin_lock(&mig->lock);
 	mig->stopping = true;
 	spin_unlock(&mig->lock);
+	/*
+	 * A thread may sleep on a socket that vmig_mig_end() did not shut
+	 * (one that was not yet published): wake them all before waiting.
+	 */
+	vmig_mig_shutdown(mig);
 	if (mig->src.coord)
 		kthread_stop_put(mig->src.coord);
 	mig->src.coord = NULL;
@@ -60,7 +69,7 @@ static void vmig_mig_teardown(struct vmig_mig *mig)
 		if (s->task)
 			kthread_stop_put(s->task);
 		s->task = NULL;
-		vmig_stream_uninit(s);
+		vmig_stream_uninit(mig, s);
 	}
 	if (!mig->incoming)
 		vmig_track_end(mig->vm, true);
@@ -98,10 +107,16 @@ static void vmig_mig_free(struct vmig_mig *mig)
 {
 	if (!mig)
 		return;
-	cancel_work_sync(&mig->reap);
+	/*
+	 * Threads first: one may be inside vmig_mig_end(), about to queue
+	 * the reaper, and kthread_stop() waits for it. Only then can no one
+	 * queue the reaper any more, and cancelling it is final.
+	 */
 	vmig_mig_teardown(mig);
+	cancel_work_sync(&mig->reap);
 	kvfree(mig->blob);
 	mem_cgroup_put(mig->memcg);
+	mutex_destroy(&mig->sock_lock);
 	mutex_destroy(&mig->teardown_lock);
 	kfree(mig);
 }
@@ -191,6 +206,30 @@ static int vmig_mig_thread(struct task_struct **task, int (*fn)(void *),
 	return 0;
 }
 
+#ifdef CONFIG_VMIG_DEBUG
+/*
+ * A test hook: hold vmig_mig_attach() this long between its check that the
+ * session is not ending and the attach, so that a test can end the session
+ * inside the window (selftests/vmig/mig_test.c, race.attach_during_end).
+ * Zero in normal use; only in builds with CONFIG_VMIG_DEBUG.
+ */
+static unsigned int test_attach_delay_ms;
+module_param(test_attach_delay_ms, uint, 0600);
+MODULE_PARM_DESC(test_attach_delay_ms, "Test hook: delay the attach of a stream (ms)");
+
+static void vmig_mig_attach_test_delay(void)
+{
+	unsigned int ms = READ_ONCE(test_attach_delay_ms);
+
+	if (unlikely(ms))
+		msleep(ms);
+}
+#else
+static inline void vmig_mig_attach_test_delay(void)
+{
+}
+#endif
+
 /*
  * Attach socket @fd as the next stream and create its thread; with @wake,
  * start it. Under the teardown lock: a session that is ending takes no new
@@ -219,7 +258,10 @@ static int vmig_mig_attach(struct vmig_mig *mig, int fd, bool wake)
 	ret = -ENOENT;
 	if (mig->torn_down || vmig_mig_stopping(mig))
 		goto out;
+	vmig_mig_attach_test_delay();
+	mutex_lock(&mig->sock_lock);
 	ret = vmig_sock_attach(s, fd);
+	mutex_unlock(&mig->sock_lock);
 	if (!ret)
 		ret = vmig_stream_init(mig, s, i);
 	if (!ret)
@@ -228,10 +270,23 @@ static int vmig_mig_attach(struct vmig_mig *mig, int fd, bool wake)
 				      mig->incoming ? "rx" : "tx", i);
 	if (ret) {
 		/* The slot is reused by the next attempt: leave it empty. */
-		vmig_stream_uninit(s);
+		vmig_stream_uninit(mig, s);
 		goto out;
 	}
+	/*
+	 * Published under the lock that vmig_mig_end() sets stopping under:
+	 * either the end comes after, and shuts this socket down, or this
+	 * sees it and backs out (the end's shutdown may have missed it).
+	 */
 	spin_lock(&mig->lock);
+	if (mig->stopping) {
+		spin_unlock(&mig->lock);
+		kthread_stop_put(s->task);
+		s->task = NULL;
+		vmig_stream_uninit(mig, s);
+		ret = -ENOENT;
+		goto out;
+	}
 	mig->attached++;
 	spin_unlock(&mig->lock);
 	if (wake)
@@ -280,6 +335,7 @@ static struct vmig_mig *vmig_mig_alloc(struct vmig_vm *vm,
 	spin_lock_init(&mig->lock);
 	init_waitqueue_head(&mig->wq);
 	mutex_init(&mig->teardown_lock);
+	mutex_init(&mig->sock_lock);
 	INIT_WORK(&mig->reap, vmig_mig_reap);
 	mig->start_ns = ktime_get_ns();
 	/* Charge what the threads allocate to the caller's memory cgroup. */

@@ -182,6 +182,8 @@ struct vmig_mig_dst {
  * @started: the session was published and its threads woken
  * @reap: tears the session down once it ended by itself
  * @teardown_lock: serializes vmig_mig_teardown()
+ * @sock_lock: protects the streams' socket pointers against their drop
+ *	while vmig_mig_end() or the teardown shuts them down
  * @torn_down: the threads and sockets are gone
  * @src: the source's part; zero on a target
  * @dst: the target's part; zero on a source
@@ -230,6 +232,7 @@ struct vmig_mig {
 	bool started;
 	struct work_struct reap;
 	struct mutex teardown_lock; /* see above */
+	struct mutex sock_lock; /* see above */
 	bool torn_down;
 
 	struct vmig_mig_src src;
@@ -247,6 +250,7 @@ static inline bool vmig_mig_final(u32 state)
 /* session.c */
 void vmig_mig_set_state(struct vmig_mig *mig, u32 state);
 void vmig_mig_notify(struct vmig_mig *mig);
+void vmig_mig_shutdown(struct vmig_mig *mig);
 bool vmig_mig_end(struct vmig_mig *mig, u32 state, int error, bool cancel);
 void vmig_mig_fail(struct vmig_mig *mig, int error, const char *why);
 void vmig_mig_done(struct vmig_mig *mig);

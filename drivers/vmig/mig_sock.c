@@ -42,7 +42,7 @@ int vmig_sock_attach(struct vmig_stream *s, int fd)
 	sock->sk->sk_rcvtimeo = timeout;
 	sock->sk->sk_sndtimeo = timeout;
 	release_sock(sock->sk);
-	s->sock = sock;
+	WRITE_ONCE(s->sock, sock);	/* vmig_sock_shutdown() reads it */
 	return 0;
 }
 
@@ -50,7 +50,7 @@ void vmig_sock_detach(struct vmig_stream *s)
 {
 	if (s->sock)
 		sockfd_put(s->sock);
-	s->sock = NULL;
+	WRITE_ONCE(s->sock, NULL);
 }
 
 /* Wake whoever sleeps on the socket: the session is ending. */

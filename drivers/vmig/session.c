@@ -7,7 +7,9 @@
  */
 #include "mig.h"
 
+#include <linux/delay.h>
 #include <linux/highmem.h>
+#include <linux/module.h>
 #include <linux/poll.h>
 #include <linux/sched.h>
 #include <linux/spinlock.h>
@@ -53,6 +55,45 @@ bool vmig_mig_move(struct vmig_mig *mig, u32 from, u32 state)
 	return changed;
 }
 
+#ifdef CONFIG_VMIG_DEBUG
+/*
+ * A test hook: hold the thread that ends a session this long between the
+ * shutdown of its sockets and the queueing of its reaper, so that a test
+ * can close the VM, or attach a stream, inside the window
+ * (selftests/vmig/mig_test.c, the race tests). Zero in normal use; only in
+ * builds with CONFIG_VMIG_DEBUG.
+ */
+static unsigned int test_end_delay_ms;
+module_param(test_end_delay_ms, uint, 0600);
+MODULE_PARM_DESC(test_end_delay_ms, "Test hook: delay the end of a session (ms)");
+
+static void vmig_mig_end_test_delay(void)
+{
+	unsigned int ms = READ_ONCE(test_end_delay_ms);
+
+	if (unlikely(ms))
+		msleep(ms);
+}
+#else
+static inline void vmig_mig_end_test_delay(void)
+{
+}
+#endif
+
+/*
+ * Shut every stream's socket down, waking a thread asleep on it; under
+ * @sock_lock, so that none is dropped meanwhile.
+ */
+void vmig_mig_shutdown(struct vmig_mig *mig)
+{
+	unsigned int i;
+
+	mutex_lock(&mig->sock_lock);
+	for (i = 0; i < VMIG_MIG_MAX_STREAMS; i++)
+		vmig_sock_shutdown(&mig->streams[i]);
+	mutex_unlock(&mig->sock_lock);
+}
+
 /*
  * End the session in the final @state, with @error (negative, or 0),
  * unless it is ending already. The threads stop; the reaper tears the
@@ -62,8 +103,6 @@ bool vmig_mig_move(struct vmig_mig *mig, u32 from, u32 state)
  */
 bool vmig_mig_end(struct vmig_mig *mig, u32 state, int error, bool cancel)
 {
-	unsigned int i;
-
 	spin_lock(&mig->lock);
 	if (mig->stopping || (cancel && mig->src.end_sent)) {
 		spin_unlock(&mig->lock);
@@ -75,9 +114,17 @@ bool vmig_mig_end(struct vmig_mig *mig, u32 state, int error, bool cancel)
 	mig->end_ns = ktime_get_ns();
 	spin_unlock(&mig->lock);
 	wake_up_all(&mig->wq);
-	/* Wake threads asleep on a socket. */
-	for (i = 0; i < VMIG_MIG_MAX_STREAMS; i++)
-		vmig_sock_shutdown(&mig->streams[i]);
+	/*
+	 * Wake threads asleep on a socket. A stream attached from here on
+	 * sees the session stopping (vmig_mig_attach()), so every socket a
+	 * thread can sleep on is shut here or by the teardown.
+	 */
+	vmig_mig_shutdown(mig);
+	vmig_mig_end_test_delay();
+	/*
+	 * The reaper may run after the VM's release started: that frees the
+	 * session only once every thread is stopped, and so after this.
+	 */
 	schedule_work(&mig->reap);
 	return true;
 }

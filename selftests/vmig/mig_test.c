@@ -877,6 +877,141 @@ TEST_F(at_end, source_checks_the_ack)
 	EXPECT_EQ(EIO, st.error);
 }
 
+/*
+ * Races at the end of a session, held open by the test hooks of builds
+ * with CONFIG_VMIG_DEBUG (skipped without them): the thread that ends the
+ * session waits test_end_delay_ms between the shutdown of the sockets and
+ * the queueing of its reaper; VMIG_MIG_ADD_STREAM waits
+ * test_attach_delay_ms between its check that the session runs and the
+ * attach.
+ */
+#define HOOK_DIR "/sys/module/vmig/parameters/"
+
+static int set_hook(const char *name, const char *ms)
+{
+	char path[128];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), HOOK_DIR "%s", name);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, ms, strlen(ms)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* An incoming session over a socket pair, on a VM already unnamed. */
+FIXTURE(race) {
+	int dev;
+	struct vm vm;
+	int peer;
+};
+
+FIXTURE_SETUP(race)
+{
+	struct vmig_mig_start in = { .flags = VMIG_MIG_INCOMING };
+	int sv[2];
+
+	self->peer = -1;
+	self->vm.fd = -1;
+	self->dev = vmig_open_dev();
+	if (self->dev == -ENOENT)
+		SKIP(return, "vmig module not loaded");
+	if (access(HOOK_DIR "test_end_delay_ms", W_OK))
+		SKIP(return, "no test hooks (CONFIG_VMIG_DEBUG)");
+	ASSERT_EQ(0, vm_new(self->dev, &self->vm, 64));
+	/* Destroyed by name: the descriptor is the last reference. */
+	ASSERT_EQ(0, vmig_vm_destroy(self->dev, self->vm.name));
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	ASSERT_EQ(0, vmig_mig_start(self->vm.fd, &in, &sv[0], 1));
+	close(sv[0]);
+	self->peer = sv[1];
+}
+
+FIXTURE_TEARDOWN(race)
+{
+	if (self->dev < 0)
+		return;
+	set_hook("test_end_delay_ms", "0");
+	set_hook("test_attach_delay_ms", "0");
+	if (self->peer >= 0)
+		close(self->peer);
+	if (self->vm.mem && self->vm.mem != MAP_FAILED)
+		munmap(self->vm.mem, self->vm.nr_pages * VMIG_PAGE_SIZE);
+	if (self->vm.fd >= 0)
+		close(self->vm.fd);
+	close(self->dev);
+}
+
+/* The peer sends garbage: the stream's thread ends the session. */
+static void fail_session(struct __test_metadata *_metadata, int peer)
+{
+	unsigned char junk[64];
+
+	memset(junk, 0xa5, sizeof(junk));
+	ASSERT_EQ(sizeof(junk), write(peer, junk, sizeof(junk)));
+}
+
+/*
+ * The VM's last descriptor closes while a thread is ending its session:
+ * the release must wait for that thread before it frees the session, or
+ * the reaper the thread queues runs on freed memory (KASAN reports it).
+ */
+TEST_F(race, release_during_end)
+{
+	ASSERT_EQ(0, set_hook("test_end_delay_ms", "500"));
+	fail_session(_metadata, self->peer);
+	usleep(100 * 1000);	/* the thread is in the window */
+	ASSERT_EQ(0, munmap(self->vm.mem, self->vm.nr_pages * VMIG_PAGE_SIZE));
+	self->vm.mem = NULL;
+	ASSERT_EQ(0, close(self->vm.fd));
+	self->vm.fd = -1;
+	/* Give a reaper queued on freed memory the time to run. */
+	usleep(1000 * 1000);
+}
+
+struct add_stream {
+	int vmfd, fd, ret;
+};
+
+static void *add_stream_fn(void *arg)
+{
+	struct add_stream *a = arg;
+
+	a->ret = vmig_mig_add_stream(a->vmfd, a->fd);
+	return NULL;
+}
+
+/*
+ * A stream attached while the session ends: refused, or shut down with
+ * the others. A thread left asleep on a live socket would hold the end
+ * (and the VMM's close) until the stream timeout.
+ */
+TEST_F(race, attach_during_end)
+{
+	struct add_stream a = { .vmfd = self->vm.fd };
+	struct vmig_mig_status st;
+	pthread_t t;
+	int sv[2];
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	a.fd = sv[0];
+	ASSERT_EQ(0, set_hook("test_attach_delay_ms", "500"));
+	ASSERT_EQ(0, pthread_create(&t, NULL, add_stream_fn, &a));
+	usleep(100 * 1000);	/* the attach is in the window */
+	fail_session(_metadata, self->peer);
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	EXPECT_EQ(-ENOENT, a.ret);
+	/* Well within the stream timeout (60 s), the end is published. */
+	EXPECT_EQ(VMIG_MIG_STATE_FAILED,
+		  wait_state(self->vm.fd, VMIG_MIG_STATE_FAILED, 10, &st));
+	EXPECT_EQ(EBADMSG, st.error);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 /* Every input the migration ioctls reject. */
 TEST(bad_input)
 {

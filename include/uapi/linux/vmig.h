@@ -529,9 +529,9 @@ struct vmig_mig_start {
  * record of every stream tells how many streams the session has
  * (struct vmig_mig_status @nr_streams); the target stays in
  * VMIG_MIG_STATE_CONNECTING until they are all there. Errors: ENOENT when no
- * session runs, EINVAL when it is not an incoming session in
- * VMIG_MIG_STATE_CONNECTING, ENOSPC when it has all its streams, and the
- * socket errors of VMIG_MIG_START.
+ * session runs or it is ending (the socket is not kept), EINVAL when it is
+ * not an incoming session in VMIG_MIG_STATE_CONNECTING, ENOSPC when it has
+ * all its streams, and the socket errors of VMIG_MIG_START.
  */
 struct vmig_mig_add_stream {
 	__u32 size;
