@@ -7,6 +7,7 @@
  * DM_CTL_DISK and a block device that is not one in DM_CTL_OTHER. Every
  * call here fails before it could change the filter, but GET_INFO.
  */
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -100,6 +101,37 @@ TEST_F(ctl, state_changes_need_write)
 	EXPECT_EQ(-EBADF, vmig_disk_incoming(self->ctl, self->ro));
 	/* With write access, the state decides: nothing to release. */
 	EXPECT_EQ(-EINVAL, vmig_disk_release(self->ctl, self->rw));
+	ASSERT_EQ(0, vmig_disk_info(self->ctl, self->rw, &in));
+	EXPECT_EQ(VMIG_DISK_ST_RUNNING, in.state);
+}
+
+/*
+ * The descriptor count of a package comes from its header, unchecked until
+ * the disk's check: a count the buffer cannot hold is refused before
+ * anything is sized by it (4G statuses would be 16 GiB, a kvmalloc()
+ * warning).
+ */
+TEST_F(ctl, import_count_bounded_by_buffer)
+{
+	char buf[sizeof(struct vmig_disk_pkg) +
+		 sizeof(struct vmig_disk_desc)] = { 0 };
+	struct vmig_disk_pkg *pkg = (void *)buf;
+	struct vmig_disk_import imp = {
+		.size = sizeof(imp), .flags = VMIG_DISK_IMPORT_WAIT,
+		.disk_fd = self->rw, .nr_statuses = UINT32_MAX,
+		.buf = (uintptr_t)buf, .buf_len = sizeof(*pkg),
+	};
+	struct vmig_disk_info in;
+	__s32 statuses[4];
+
+	imp.statuses = (uintptr_t)statuses;
+	pkg->nr_descs = htole32(UINT32_MAX);
+	EXPECT_EQ(-EBADMSG, vmig_ioctl(self->ctl, VMIG_DISK_IMPORT, &imp));
+	/* One past what the buffer holds, with room for one descriptor. */
+	pkg->nr_descs = htole32(2);
+	imp.nr_statuses = 2;
+	imp.buf_len = sizeof(buf);
+	EXPECT_EQ(-EBADMSG, vmig_ioctl(self->ctl, VMIG_DISK_IMPORT, &imp));
 	ASSERT_EQ(0, vmig_disk_info(self->ctl, self->rw, &in));
 	EXPECT_EQ(VMIG_DISK_ST_RUNNING, in.state);
 }

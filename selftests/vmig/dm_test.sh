@@ -11,7 +11,7 @@
 dir=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=SCRIPTDIR/tap.sh
 . "$dir/tap.sh"
-echo "1..33"
+echo "1..34"
 wl=$dir/dm_wl
 work=$(mktemp -d)
 EBADE=52
@@ -315,7 +315,46 @@ migctl disk handoff vmig-b >/dev/null
 migctl disk export vmig-b "$work/pkg" >/dev/null
 migctl disk import vmig-a "$work/pkg" wait >/dev/null
 migctl disk complete vmig-b
+
+# An import that waits for its reissued IO ends at a signal (the import
+# stands, its IO goes on): one write in flight on vmig-a (max_inflight
+# 1), one cancelled, reissued on vmig-b over storage 8 s away.
+migctl disk incoming vmig-b
+dd if=/dev/zero of="$(dev vmig-a)" bs=4k count=1 oflag=direct 2>/dev/null &
+ddpid=$!
+wait_field vmig-a inflight 1
+dd if=/dev/zero of="$(dev vmig-a)" bs=4k count=1 seek=64 oflag=direct 2>/dev/null &
+dd2pid=$!
+wait_field vmig-a held 1
+migctl disk handoff vmig-a >/dev/null
+migctl disk export vmig-a "$work/pkg" >/dev/null
+wait $ddpid
+delay 8000
+migctl disk import vmig-b "$work/pkg" wait >"$work/imp" 2>&1 &
+ipid=$!
+wait_field vmig-b inflight 1
+kill -INT $ipid
+gone=1
+for _ in $(seq 30); do
+	kill -0 $ipid 2>/dev/null || { gone=0; break; }
+	sleep 0.1
+done
+wait $ipid
+r=$?
+[ $gone -eq 0 ] && [ $r -ne 0 ] && [ "$(state vmig-b)" = running ]
+result $? "an import waiting for its IO ends at a signal (exit $r), the import stands"
+for _ in $(seq 150); do
+	[ "$(field vmig-b inflight)" = 0 ] && break
+	sleep 0.1
+done
+migctl disk complete vmig-a
+wait $dd2pid
 delay 50
+migctl disk incoming vmig-a
+migctl disk handoff vmig-b >/dev/null
+migctl disk export vmig-b "$work/pkg" >/dev/null
+migctl disk import vmig-a "$work/pkg" wait >/dev/null
+migctl disk complete vmig-b
 
 # --- errors from the backing device -------------------------------------
 

@@ -475,6 +475,12 @@ static int do_import(struct call *c)
 		ret = vmig_disk_import(d.ctl, d.fd, pkg, len, flags, statuses,
 				       nr, &imp);
 		disk_close(&d);
+		if (ret == -EINTR || ret == -ETIMEDOUT)
+			fprintf(stderr,
+				"migctl: import: took effect, but its IO was still running %s: %s is running, its results are not known\n",
+				ret == -EINTR ? "at a signal" :
+				"at the module's import_wait_s",
+				c->args[0]);
 		if (ret)
 			ret = ioctl_fail("VMIG_DISK_IMPORT", ret);
 	}

@@ -170,7 +170,19 @@ static void *vmig_dm_ctl_import_args(struct vmig_disk_import *cmd,
 		kvfree(pkg);
 		return ERR_PTR(-EINVAL);
 	}
-	*statuses = kvcalloc(cmd->nr_statuses, sizeof(**statuses), GFP_KERNEL);
+	/*
+	 * The count is the package's, not yet checked: no more descriptors
+	 * than @buf_len holds (the full check, vmig_disk_pkg_check(), comes
+	 * with the disk), so that the array stays below what the package
+	 * itself takes.
+	 */
+	if (cmd->nr_statuses > (cmd->buf_len - sizeof(*hdr)) /
+			       sizeof(struct vmig_disk_desc)) {
+		kvfree(pkg);
+		return ERR_PTR(-EBADMSG);
+	}
+	*statuses = kvcalloc(cmd->nr_statuses, sizeof(**statuses),
+			     GFP_KERNEL_ACCOUNT);
 	if (!*statuses) {
 		kvfree(pkg);
 		return ERR_PTR(-ENOMEM);
@@ -204,7 +216,8 @@ static int vmig_dm_ctl_import(struct vmig_ucmd *ucmd)
 	ret = PTR_ERR_OR_ZERO(c);
 	if (ret)
 		goto out_free;
-	ret = vmig_dm_import(c, pkg, cmd->buf_len, cmd->flags, statuses, &res);
+	ret = vmig_dm_import(c, pkg, cmd->buf_len, cmd->flags,
+			     statuses ? &statuses : NULL, &res);
 	vmig_dm_ctl_exit(reg);
 	if (ret)
 		goto out_free;

@@ -114,6 +114,8 @@ typedef int (*vmig_disk_export_fn)(void *arg, const void *pkg, size_t len);
  * @done: descriptors of the IO a hand-off waited for
  * @nr_done: entries of @done
  * @max_done: room in @done
+ * @orphan: the statuses of an import whose wait was interrupted, written
+ *	by its reissued IO; freed once it is done (reissue.c)
  * @wait: hand-offs, imports and suspends wait here for IO to finish
  * @dispatch: dispatches @queue
  */
@@ -153,6 +155,7 @@ struct vmig_dm {
 	struct vmig_disk_desc *done;
 	u32 nr_done;
 	u32 max_done;
+	s32 *orphan;
 
 	wait_queue_head_t wait;
 	struct work_struct dispatch;
@@ -217,7 +220,7 @@ void vmig_dm_fail_held(struct vmig_dm *c, blk_status_t status);
 
 /* reissue.c: the target side. */
 int vmig_dm_import(struct vmig_dm *c, const void *pkg, size_t len,
-		   u32 flags, s32 *statuses, struct vmig_disk_result *res);
+		   u32 flags, s32 **statuses, struct vmig_disk_result *res);
 
 /* registry.c: the filters by device number, for ctl.c. */
 int vmig_dm_register(struct vmig_dm *c, dev_t dev);

@@ -7,14 +7,20 @@
  * discard and write-zeroes, and queues them, in package order, ahead of
  * the guest's IO; the queue then lets the guest's IO through behind them,
  * keeping overlapping requests and flushes in order (see
- * dm-vmig-queue.c). Cancelled reads are left to the VMM.
+ * queue.c). Cancelled reads are left to the VMM.
  */
 #include <linux/bio.h>
 #include <linux/blkdev.h>
 #include <linux/device-mapper.h>
+#include <linux/module.h>
 #include <linux/slab.h>
 
 #include "dm-vmig.h"
+
+static unsigned int import_wait_s = 60;
+module_param(import_wait_s, uint, 0644);
+MODULE_PARM_DESC(import_wait_s,
+		 "How long VMIG_DISK_IMPORT with WAIT waits for the reissued IO, in seconds (default 60)");
 
 static void vmig_dm_free_req(struct vmig_dm_req *req)
 {
@@ -118,10 +124,60 @@ static struct vmig_dm_req *vmig_dm_reissue_req(struct vmig_dm *c,
 	return req;
 }
 
+/*
+ * With VMIG_DISK_IMPORT_WAIT: wait, at most import_wait_s and until a
+ * signal, for the reissued IO. When it is not all done, the import stands
+ * and its IO goes on: the filter keeps @statuses, which the IO writes its
+ * results to, until it is done (*@statuses is then NULL), and the import
+ * fails with -EINTR or -ETIMEDOUT. @statuses may be NULL. Under @op_lock.
+ */
+static int vmig_dm_import_wait(struct vmig_dm *c, s32 **statuses,
+			       struct vmig_disk_result *res)
+{
+	long left;
+	int ret = 0;
+
+	left = wait_event_interruptible_timeout(c->wait,
+						!READ_ONCE(c->reissue_pending),
+						(long)max(READ_ONCE(import_wait_s), 1U) * HZ);
+	spin_lock_irq(&c->lock);
+	if (c->reissue_pending) {
+		if (statuses) {
+			c->orphan = *statuses;
+			*statuses = NULL;
+		}
+		ret = left < 0 ? -EINTR : -ETIMEDOUT;
+	}
+	res->failed += c->reissue_errors;
+	spin_unlock_irq(&c->lock);
+	return ret;
+}
+
+/*
+ * The statuses an interrupted import left (vmig_dm_import_wait()), once
+ * their IO is done: -EBUSY while it is not. Under @op_lock.
+ */
+static int vmig_dm_import_orphan(struct vmig_dm *c)
+{
+	s32 *orphan;
+
+	spin_lock_irq(&c->lock);
+	if (c->reissue_pending) {
+		spin_unlock_irq(&c->lock);
+		return -EBUSY;
+	}
+	orphan = c->orphan;
+	c->orphan = NULL;
+	spin_unlock_irq(&c->lock);
+	kvfree(orphan);
+	return 0;
+}
+
 int vmig_dm_import(struct vmig_dm *c, const void *pkg, size_t len,
-		   u32 flags, s32 *statuses, struct vmig_disk_result *res)
+		   u32 flags, s32 **statuses, struct vmig_disk_result *res)
 {
 	const struct vmig_disk_pkg *hdr = pkg;
+	s32 *st = statuses ? *statuses : NULL;
 	const struct vmig_disk_desc *d;
 	struct vmig_dm_req *req, *tmp;
 	LIST_HEAD(list);
@@ -132,10 +188,13 @@ int vmig_dm_import(struct vmig_dm *c, const void *pkg, size_t len,
 	memset(res, 0, sizeof(*res));
 	if (flags & ~VMIG_DISK_IMPORT_WAIT)
 		return -EOPNOTSUPP;
-	if (statuses && !(flags & VMIG_DISK_IMPORT_WAIT))
+	if (st && !(flags & VMIG_DISK_IMPORT_WAIT))
 		return -EINVAL;
 	if (!mutex_trylock(&c->op_lock))
 		return -EBUSY;
+	ret = vmig_dm_import_orphan(c);
+	if (ret)
+		goto out_unlock;
 	spin_lock_irq(&c->lock);
 	ret = vmig_disk_next_state(c->state, VMIG_DISK_EV_IMPORT);
 	spin_unlock_irq(&c->lock);
@@ -152,15 +211,15 @@ int vmig_dm_import(struct vmig_dm *c, const void *pkg, size_t len,
 		int error = le16_to_cpu(d->error);
 
 		if (le16_to_cpu(d->kind) == VMIG_DISK_COMPLETED) {
-			if (statuses)
-				statuses[i] = -error;
+			if (st)
+				st[i] = -error;
 			if (error)
 				res->failed++;
 			continue;
 		}
 		if (le16_to_cpu(d->op) == VMIG_DISK_OP_READ) {
-			if (statuses)
-				statuses[i] = VMIG_DISK_RESUBMIT;
+			if (st)
+				st[i] = VMIG_DISK_RESUBMIT;
 			res->resubmit++;
 			continue;
 		}
@@ -169,7 +228,7 @@ int vmig_dm_import(struct vmig_dm *c, const void *pkg, size_t len,
 			ret = -ENOMEM;
 			goto out_free;
 		}
-		req->status = statuses ? &statuses[i] : NULL;
+		req->status = st ? &st[i] : NULL;
 		list_add_tail(&req->list, &list);
 		n++;
 	}
@@ -186,13 +245,9 @@ int vmig_dm_import(struct vmig_dm *c, const void *pkg, size_t len,
 	spin_unlock_irq(&c->lock);
 	res->reissued = n;
 
-	if (flags & VMIG_DISK_IMPORT_WAIT) {
-		wait_event(c->wait, !READ_ONCE(c->reissue_pending));
-		spin_lock_irq(&c->lock);
-		res->failed += c->reissue_errors;
-		spin_unlock_irq(&c->lock);
-	}
 	ret = 0;
+	if (flags & VMIG_DISK_IMPORT_WAIT)
+		ret = vmig_dm_import_wait(c, statuses, res);
 	goto out_unlock;
 
 out_free:

@@ -36,6 +36,7 @@ static void vmig_dm_dtr(struct dm_target *ti)
 		spin_unlock_irq(&c->lock);
 		vmig_dm_fail_held(c, BLK_STS_IOERR);
 	}
+	kvfree(c->orphan);
 	kvfree(c->pkg);
 	if (c->dev)
 		dm_put_device(ti, c->dev);

@@ -353,8 +353,14 @@ struct vmig_disk_export {
  * the reissued IO, overlapping requests (and flushes) only once what they
  * must follow has finished. With VMIG_DISK_IMPORT_WAIT, returns when every
  * reissued IO has finished. Errors: EBADMSG for a malformed package
- * (nothing is reissued), EINVAL when the disk is not INCOMING or its size
- * differs from the package's.
+ * (nothing is reissued; a descriptor count that @buf_len cannot hold is
+ * refused before the disk is looked at), EINVAL when the disk is not
+ * INCOMING or its size differs from the package's, EBUSY while the IO
+ * of an earlier import is not done. With VMIG_DISK_IMPORT_WAIT, the wait
+ * is bounded by the module parameter import_wait_s (default 60 s) and
+ * ends at a signal: EINTR or ETIMEDOUT then say that the import took
+ * effect (the disk is RUNNING) and its IO goes on, but that the counts and
+ * @statuses are not reported; never restarted.
  */
 struct vmig_disk_import {
 	__u32 size;
