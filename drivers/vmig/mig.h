@@ -8,6 +8,7 @@
 #define _VMIG_MIG_H
 
 #include "vmig.h"
+#include "wire.h"
 
 #include <linux/atomic.h>
 #include <linux/spinlock.h>

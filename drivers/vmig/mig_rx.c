@@ -104,21 +104,15 @@ static int vmig_rx_store(struct vmig_stream *s, const struct vmig_wire_page *d)
 static int vmig_rx_pages(struct vmig_stream *s, const char **why)
 {
 	struct vmig_mig *mig = s->mig;
-	const u8 *p = (const u8 *)(s->rec + 1);
 	u32 len = le32_to_cpu(s->rec->len), off = 0;
 	struct vmig_wire_page d;
-	int n, ret;
+	const void *data;
+	int ret;
 
 	*why = "bad page";
-	while (off < len) {
-		if (len - off < sizeof(d))
-			return -EBADMSG;
-		memcpy(&d, p + off, sizeof(d));
-		off += sizeof(d);
-		n = vmig_wire_check_page(&d, mig->vm->nr_pages, len - off);
-		if (n < 0)
-			return n;
-		ret = vmig_wire_decode_page(&d, p + off, s->bounce);
+	while ((ret = vmig_wire_pages_next(s->rec + 1, len, &off,
+					   mig->vm->nr_pages, &d, &data)) > 0) {
+		ret = vmig_wire_decode_page(&d, data, s->bounce);
 		if (ret)
 			return ret;
 		ret = vmig_rx_store(s, &d);
@@ -127,10 +121,9 @@ static int vmig_rx_pages(struct vmig_stream *s, const char **why)
 		mig->crcs[le64_to_cpu(d.index)] = le32_to_cpu(d.crc);
 		atomic64_inc(&mig->st.pages_sent);
 		s->round_pages++;
-		off += n;
 	}
 	cond_resched();
-	return 0;
+	return ret;
 }
 
 /*

@@ -199,22 +199,6 @@ int vmig_track_harvest(struct vmig_ucmd *ucmd);
 void vmig_track_info(struct vmig_vm *vm, struct vmig_vm_entry *entry);
 void vmig_track_uninit(struct vmig_vm *vm);
 
-/* wire.c: the stream's page codec. */
-struct vmig_wire_page;
-struct vmig_wire_rec;
-size_t vmig_wire_encode_page(const void *src, u64 index, void *dst,
-			     bool lz4, void *wrkmem,
-			     struct vmig_wire_page *desc);
-int vmig_wire_check_page(const struct vmig_wire_page *desc,
-			 unsigned long nr_pages, size_t avail);
-int vmig_wire_decode_page(const struct vmig_wire_page *desc,
-			  const void *data, void *dst);
-u32 vmig_wire_page_crc(const void *page);
-u32 vmig_wire_digest_step(u32 digest, u32 page_crc);
-u32 vmig_wire_rec_crc(const struct vmig_wire_rec *rec, const void *payload);
-void vmig_wire_rec_seal(struct vmig_wire_rec *rec, u16 type,
-			const void *payload, u32 len);
-int vmig_wire_check_rec(const struct vmig_wire_rec *rec);
 
 #if IS_ENABLED(CONFIG_KUNIT)
 extern const struct vmig_ioctl_table vmig_dev_ioctls;

@@ -5,10 +5,12 @@
  * buffer. Pure functions, so that the streaming engine's workers and the
  * KUnit suite share them.
  */
-#include "vmig.h"
+#include "wire.h"
 
+#include <asm/page.h>
 #include <kunit/visibility.h>
 #include <linux/crc32c.h>
+#include <linux/errno.h>
 #include <linux/lz4.h>
 #include <linux/string.h>
 #include <linux/vmig_wire.h>
@@ -99,6 +101,39 @@ int vmig_wire_check_page(const struct vmig_wire_page *desc,
 	return len > avail ? -EBADMSG : len;
 }
 EXPORT_SYMBOL_IF_KUNIT(vmig_wire_check_page);
+
+/**
+ * vmig_wire_pages_next() - the next page entry of a PAGES record
+ * @payload: the record's payload, untrusted
+ * @len: its length
+ * @off: where the next entry starts; advanced past it
+ * @nr_pages: the pages of the memory the entries go to
+ * @desc: the entry, copied out (aligned) and checked
+ * @data: set to the entry's data bytes, inside @payload
+ *
+ * Return: 1 for an entry, 0 at the end of the payload, -EBADMSG for a
+ * truncated or malformed entry (vmig_wire_check_page()).
+ */
+int vmig_wire_pages_next(const void *payload, u32 len, u32 *off,
+			 unsigned long nr_pages, struct vmig_wire_page *desc,
+			 const void **data)
+{
+	const u8 *p = payload;
+	int n;
+
+	if (*off >= len)
+		return 0;
+	if (len - *off < sizeof(*desc))
+		return -EBADMSG;
+	memcpy(desc, p + *off, sizeof(*desc));
+	n = vmig_wire_check_page(desc, nr_pages, len - *off - sizeof(*desc));
+	if (n < 0)
+		return n;
+	*data = p + *off + sizeof(*desc);
+	*off += sizeof(*desc) + n;
+	return 1;
+}
+EXPORT_SYMBOL_IF_KUNIT(vmig_wire_pages_next);
 
 /*
  * Decode a checked page entry and its @data into the page at @dst. An LZ4

@@ -4,7 +4,7 @@
  * round trips, and every malformed page entry, LZ4 block and record header
  * a peer could send.
  */
-#include "../vmig.h"
+#include "../wire.h"
 
 #include <kunit/test.h>
 #include <linux/lz4.h>
@@ -233,6 +233,43 @@ static void vmig_wire_record_lengths(struct kunit *test)
 }
 
 /* A page whose content does not match its CRC is refused. */
+/* A PAGES payload walked entry by entry: a zero and a raw page, then cut. */
+static void vmig_wire_pages_walk(struct kunit *test)
+{
+	size_t entry = sizeof(struct vmig_wire_page);
+	struct vmig_wire_page d, z = { .encoding = cpu_to_le16(VMIG_PAGE_ZERO),
+				       .index = cpu_to_le64(3) };
+	struct vmig_wire_page r = { .encoding = cpu_to_le16(VMIG_PAGE_RAW),
+				    .len = cpu_to_le32(PAGE_SIZE),
+				    .index = cpu_to_le64(4) };
+	u32 len = 2 * entry + PAGE_SIZE, off = 0;
+	const void *data;
+	u8 *p;
+
+	p = kunit_kzalloc(test, len, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	memcpy(p, &z, entry);
+	memcpy(p + entry, &r, entry);
+	KUNIT_EXPECT_EQ(test, 1, vmig_wire_pages_next(p, len, &off, 8, &d, &data));
+	KUNIT_EXPECT_EQ(test, 3, le64_to_cpu(d.index));
+	KUNIT_EXPECT_EQ(test, entry, off);
+	KUNIT_EXPECT_EQ(test, 1, vmig_wire_pages_next(p, len, &off, 8, &d, &data));
+	KUNIT_EXPECT_PTR_EQ(test, (const void *)(p + 2 * entry), data);
+	KUNIT_EXPECT_EQ(test, len, off);
+	KUNIT_EXPECT_EQ(test, 0, vmig_wire_pages_next(p, len, &off, 8, &d, &data));
+	/* The raw page's data cut short by a byte; an entry cut short. */
+	off = entry;
+	KUNIT_EXPECT_EQ(test, -EBADMSG,
+			vmig_wire_pages_next(p, len - 1, &off, 8, &d, &data));
+	off = 0;
+	KUNIT_EXPECT_EQ(test, -EBADMSG,
+			vmig_wire_pages_next(p, entry - 1, &off, 8, &d, &data));
+	/* An index past the memory. */
+	off = entry;
+	KUNIT_EXPECT_EQ(test, -EBADMSG,
+			vmig_wire_pages_next(p, len, &off, 4, &d, &data));
+}
+
 static void vmig_wire_page_crc_checked(struct kunit *test)
 {
 	struct vmig_wire_page d;
@@ -271,6 +308,7 @@ static struct kunit_case vmig_wire_cases[] = {
 	KUNIT_CASE(vmig_wire_bad_lz4),
 	KUNIT_CASE(vmig_wire_records),
 	KUNIT_CASE(vmig_wire_record_lengths),
+	KUNIT_CASE(vmig_wire_pages_walk),
 	KUNIT_CASE(vmig_wire_page_crc_checked),
 	{}
 };
