@@ -10,6 +10,9 @@
 #   make bench           benchmarks on the non-debug kernel, ratios and JSON
 #                        (VMIG_BENCH="track mig dm" picks among them)
 #   make headers-check   build the modules against Debian's 6.12 headers
+#   make fuzz            the fuzzers of the parsers of untrusted input, 10
+#                        minutes each (make check runs them briefly);
+#                        FUZZ_SECONDS=n for another budget
 #   make KDIR=/lib/modules/$(uname -r)/build modules
 #                        build against another kernel
 #   make VMIG_DEBUG=y modules
@@ -83,6 +86,9 @@ bench:
 headers-check:
 	tools/testing/headers-check.sh
 
+fuzz: deps
+	$(MAKE) -C tools/testing/fuzz O=$(BUILD)/fuzz long
+
 clean:
 	rm -rf $(BUILD)
 	$(MAKE) -C tools/lib/vmig clean
@@ -91,4 +97,4 @@ clean:
 	rm -f Module.symvers modules.order $(addsuffix /modules.order,$(MODULE_DIRS))
 
 .PHONY: all deps kernel modules modules_install clean-modules lib tools \
-	selftests check check-full check-twovm demo bench headers-check clean
+	selftests check check-full check-twovm demo bench headers-check fuzz clean

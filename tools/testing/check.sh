@@ -69,7 +69,12 @@ if ! "$vm/deps.sh" || ! kbuild=$("$vm/kernel.sh" build debug) ||
 fi
 echo "test kernel: $kbuild"
 
-c_files=$(cd "$top" && git ls-files -co --exclude-standard '*.c' '*.h')
+c_files=$(cd "$top" && git ls-files -co --exclude-standard '*.c' '*.h' \
+	':!tools/testing/fuzz/*' ':!tools/lib/vmig/kshim/linux/lz4.h')
+# Files that must name foreign CamelCase APIs (libFuzzer's entry point,
+# liblz4's): checkpatch without its CamelCase check.
+camel_files=$(cd "$top" && git ls-files -co --exclude-standard \
+	'tools/testing/fuzz/*.[ch]' 'tools/lib/vmig/kshim/linux/lz4.h')
 kdoc_files=$(cd "$top" && git ls-files -co --exclude-standard 'include/*.h' \
 	'drivers/*.[ch]')
 # The shell scripts: *.sh, and the files whose first line runs sh or bash.
@@ -100,11 +105,18 @@ if [ -z "$twovm_only" ]; then
 	step lint/kernel-doc bash -c "cd '$top' && '$ksrc/scripts/kernel-doc' \
 		-Wall -none ${kdoc_files//$'\n'/ } 2>&1 |
 		tee /dev/stderr | grep -q . && exit 1 || exit 0"
+	step lint/checkpatch-foreign-api bash -c "cd '$top' && '$ksrc/scripts/checkpatch.pl' \
+		--no-tree --strict --terse --show-types --quiet --ignore CAMELCASE \
+		-f ${camel_files//$'\n'/ }"
 	# -x: a script's sourced helpers are followed, where it says.
 	step lint/shellcheck shellcheck -x "${sh_files[@]}"
 	step build/tools make -C "$top" tools
 	step build/selftests make -C "$top" KDIR="$kbuild" selftests
 	step build/distro-headers make -C "$top" headers-check
+	# The parsers of untrusted input, fuzzed for a fixed budget from the
+	# checked-in corpus (about 20 s in all).
+	step fuzz/run make -C "$top/tools/testing/fuzz" O="$build/fuzz" \
+		RUNS=2000000 run
 
 	echo "== vm (debug kernel, TCG unless VMIG_ACCEL=kvm)"
 	plan=$out/plan

@@ -17,6 +17,8 @@ pkgs=(
 	fio
 	# lint: the modules, and every shell script
 	sparse shellcheck
+	# the fuzzers: clang's libFuzzer, ASan and UBSan; LZ4 for the wire codec
+	clang-14 libclang-rt-14-dev liblz4-dev
 )
 
 missing=()
