@@ -68,6 +68,49 @@ disks() {
 		dmsetup create "e2e-$1-d" && dmsetup mknodes
 }
 
+# watchdog SECONDS PID...: a program that hangs fails its check instead of
+# the whole run: after SECONDS, what each PID's threads wait in, and the
+# filters' states, go to the output (prefixed '# hung:'), then SIGKILL.
+watchdog() {
+	secs=$1
+	shift
+	(
+		i=0
+		while [ $i -lt "$secs" ]; do
+			alive=0
+			for p in "$@"; do
+				[ -d "/proc/$p" ] && alive=1
+			done
+			[ $alive -eq 0 ] && exit 0
+			sleep 1
+			i=$((i + 1))
+		done
+		for p in "$@"; do
+			[ -d "/proc/$p" ] || continue
+			echo "# hung: $p after $secs s: $(tr '\0' ' ' <"/proc/$p/cmdline")"
+			for t in /proc/"$p"/task/*; do
+				echo "# hung:  thread ${t##*/}: $(cat "$t/wchan" 2>/dev/null)"
+				sed 's/^/# hung:    /' "$t/stack" 2>/dev/null
+			done
+		done
+		# What the sessions and the filters were doing.
+		dmsetup status | grep '^e2e-' | sed 's/^/# hung:  /'
+		for vm in $(migctl vm list | awk '/^e2e-/ { print $1 }'); do
+			migctl status "$vm" 2>&1 | sed 's/^/# hung:  /'
+		done
+		for t in /proc/[0-9]*; do
+			case $(cat "$t/comm" 2>/dev/null) in
+			vmig-*)
+				echo "# hung:  kthread $(cat "$t/comm"): $(cat "$t/wchan")"
+				sed 's/^/# hung:    /' "$t/stack" 2>/dev/null
+				;;
+			esac
+		done
+		kill -9 "$@" 2>/dev/null
+	) &
+	dog=$!
+}
+
 # migrate ID PORT REGION SOURCE-OPTIONS...: the target in $b, the source
 # in $a, with a disk in REGION (none if it is -); leaves their exit
 # statuses in $src and $dst, their output in $work.
@@ -87,10 +130,15 @@ migrate() {
 	sleep 1
 	# shellcheck disable=SC2086
 	"$ip" netns exec $a "$guest" source "e2e-$id-src" 10.79.0.2:"$port" \
-		--size 8 $sdisk "$@" >"$work/$id.src" 2>&1
+		--size 8 $sdisk "$@" >"$work/$id.src" 2>&1 &
+	spid=$!
+	# A migration here takes seconds to a minute: 5 minutes is a hang.
+	watchdog 300 $spid $pid
+	wait $spid
 	src=$?
 	wait $pid
 	dst=$?
+	wait $dog
 	sed 's/^/# /' "$work/$id.src" "$work/$id.dst"
 }
 
@@ -159,11 +207,14 @@ sleep 1
 s1=$!
 "$ip" netns exec $a "$guest" source e2e-two2-src 10.79.0.2:7204 --size 8 \
 	--rate 100 --pattern seq --compress lz4 --downtime-ms 2000 \
-	--disk /dev/mapper/e2e-two2-s >"$work/two2.src" 2>&1
-rc=$?
-wait $s1 || rc=1
-wait $t1 || rc=1
-wait $t2 || rc=1
+	--disk /dev/mapper/e2e-two2-s >"$work/two2.src" 2>&1 &
+s2=$!
+watchdog 300 $s1 $s2 $t1 $t2
+rc=0
+for p in $s1 $s2 $t1 $t2; do
+	wait "$p" || rc=1
+done
+wait $dog
 sed 's/^/# /' "$work"/two*
 [ $rc -eq 0 ]
 result $? "two guests migrate at once"
