@@ -75,6 +75,10 @@ static void vmig_mig_teardown(struct vmig_mig *mig)
 		vmig_track_end(mig->vm, true);
 	else if (mig->started && mig->end_state != VMIG_MIG_STATE_DONE)
 		vmig_mem_discard(mig->vm);
+	/* The receiver's last write is done: tracking may start. */
+	if (mig->dst.track_held)
+		vmig_track_unhold(mig->vm);
+	mig->dst.track_held = false;
 	kvfree(mig->src.bits);
 	mig->src.bits = NULL;
 	kvfree(mig->src.carry);
@@ -396,6 +400,10 @@ int vmig_mig_start(struct vmig_ucmd *ucmd)
 			goto out_free;
 	}
 	if (mig->incoming) {
+		ret = vmig_track_hold(vm);
+		if (ret)
+			goto out_free;
+		mig->dst.track_held = true;
 		/* Whatever the memory held before, the source's is coming. */
 		vmig_mem_discard(vm);
 	} else {

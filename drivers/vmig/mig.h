@@ -139,6 +139,8 @@ struct vmig_mig_src {
  *	final round
  * @round_ns: when the round in progress began
  * @blob_got: bytes of the device-state blob received
+ * @track_held: the session holds tracking off (vmig_track_hold()) until
+ *	its teardown
  */
 struct vmig_mig_dst {
 	unsigned long hellos;
@@ -148,6 +150,7 @@ struct vmig_mig_dst {
 	bool barrier_final;
 	u64 round_ns;
 	u64 blob_got;
+	bool track_held;
 };
 
 /**

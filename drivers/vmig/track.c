@@ -275,7 +275,7 @@ int vmig_track_begin(struct vmig_vm *vm, u32 group_pages, bool session)
 
 	/* Busy first: a caller that lost the race need not see ENOMEM. */
 	mutex_lock(&vm->lock);
-	ret = vmig_track_locked(vm) ? -EBUSY : 0;
+	ret = vmig_track_locked(vm) || vm->track_held ? -EBUSY : 0;
 	mutex_unlock(&vm->lock);
 	if (ret)
 		return ret;
@@ -283,7 +283,7 @@ int vmig_track_begin(struct vmig_vm *vm, u32 group_pages, bool session)
 	if (!track)
 		return -ENOMEM;
 	mutex_lock(&vm->lock);
-	if (vmig_track_locked(vm)) {
+	if (vmig_track_locked(vm) || vm->track_held) {
 		ret = -EBUSY;
 	} else {
 		rcu_assign_pointer(vm->track, track);
@@ -316,6 +316,32 @@ int vmig_track_start(struct vmig_ucmd *ucmd)
 	if (cmd->__reserved || !vmig_track_group_valid(cmd->group_pages))
 		return -EINVAL;
 	return vmig_track_begin(ucmd->ctx, cmd->group_pages, false);
+}
+
+/*
+ * An incoming session stores received pages, and zeroes the memory, through
+ * the kernel's mapping of the pages, where no write faults: tracking
+ * running meanwhile would miss those writes. The session holds tracking
+ * off from its start (-EBUSY while tracking runs) to its teardown, after
+ * its last write; vmig_track_begin() refuses meanwhile.
+ */
+int vmig_track_hold(struct vmig_vm *vm)
+{
+	int ret;
+
+	mutex_lock(&vm->lock);
+	ret = vmig_track_locked(vm) || vm->track_held ? -EBUSY : 0;
+	if (!ret)
+		vm->track_held = true;
+	mutex_unlock(&vm->lock);
+	return ret;
+}
+
+void vmig_track_unhold(struct vmig_vm *vm)
+{
+	mutex_lock(&vm->lock);
+	vm->track_held = false;
+	mutex_unlock(&vm->lock);
 }
 
 /*

@@ -71,6 +71,8 @@ void vmig_dev_uninit(void);
  *	RCU, and it is freed after a grace period
  * @track_session: under @lock: a migration session started the tracking,
  *	and the tracking ioctls may not touch it
+ * @track_held: under @lock: an incoming session writes the memory, where
+ *	no write faults; tracking may not start (vmig_track_hold())
  * @mig_lock: serializes the migration ioctls
  * @mig: under @mig_lock: the VM's migration session, NULL before the first
  * @mig_poll: poll() waits here for the session's state changes
@@ -90,6 +92,7 @@ struct vmig_vm {
 	struct mutex lock; /* see above */
 	struct vmig_track __rcu *track;
 	bool track_session;
+	bool track_held;
 	struct mutex mig_lock; /* see above */
 	struct vmig_mig *mig;
 	wait_queue_head_t mig_poll;
@@ -189,6 +192,8 @@ vm_fault_t vmig_track_write_fault(struct vm_fault *vmf);
 vm_fault_t vmig_track_page_mkwrite(struct vm_fault *vmf);
 int vmig_track_begin(struct vmig_vm *vm, u32 group_pages, bool session);
 int vmig_track_end(struct vmig_vm *vm, bool session);
+int vmig_track_hold(struct vmig_vm *vm);
+void vmig_track_unhold(struct vmig_vm *vm);
 bool vmig_track_group_valid(u32 group_pages);
 long vmig_track_collect(struct vmig_vm *vm, unsigned long *pages);
 long vmig_track_dirty_count(struct vmig_vm *vm);
@@ -198,7 +203,6 @@ int vmig_track_stop(struct vmig_ucmd *ucmd);
 int vmig_track_harvest(struct vmig_ucmd *ucmd);
 void vmig_track_info(struct vmig_vm *vm, struct vmig_vm_entry *entry);
 void vmig_track_uninit(struct vmig_vm *vm);
-
 
 #if IS_ENABLED(CONFIG_KUNIT)
 extern const struct vmig_ioctl_table vmig_dev_ioctls;

@@ -1112,8 +1112,18 @@ TEST(bad_input)
 	EXPECT_EQ(0, vmig_mig_status(vm.fd, &st, 0));
 	EXPECT_EQ(VMIG_MIG_STATE_CANCELLED, st.state);
 
+	/*
+	 * A target writes the memory where no write faults: not while
+	 * tracking runs, and no tracking until the session is over.
+	 */
+	EXPECT_EQ(0, vmig_track_start(vm2.fd, 16));
+	EXPECT_EQ(-EBUSY, vmig_mig_start(vm2.fd, &in, &sv2[0], 1));
+	EXPECT_EQ(0, vmig_track_stop(vm2.fd));
+	EXPECT_EQ(-ENOENT, vmig_mig_status(vm2.fd, &st, 0));
+
 	/* A target session. */
 	EXPECT_EQ(0, vmig_mig_start(vm2.fd, &in, &sv2[0], 1));
+	EXPECT_EQ(-EBUSY, vmig_track_start(vm2.fd, 16));
 	EXPECT_EQ(-EINVAL, vmig_mig_switchover(vm2.fd, NULL, 0));
 	EXPECT_EQ(-ENOENT, vmig_mig_get_blob(vm2.fd, NULL, 0, NULL));
 	add.fd = sv[1];
@@ -1121,6 +1131,9 @@ TEST(bad_input)
 	EXPECT_EQ(-EINVAL, vmig_ioctl(vm2.fd, VMIG_MIG_ADD_STREAM, &add));
 	EXPECT_EQ(-EPROTOTYPE, vmig_mig_add_stream(vm2.fd, udp));
 	EXPECT_EQ(0, vmig_mig_cancel(vm2.fd));
+	/* Ended, its memory zeroed: tracking may start. */
+	EXPECT_EQ(0, vmig_track_start(vm2.fd, 16));
+	EXPECT_EQ(0, vmig_track_stop(vm2.fd));
 
 	close(udp);
 	close(tcp);

@@ -290,7 +290,9 @@ struct vmig_vm_info {
  * @__reserved: must be 0
  *
  * Starts write tracking. Errors: EINVAL for a bad group size, EBUSY when
- * tracking already runs, ENOMEM.
+ * tracking already runs or an incoming migration session has not ended
+ * (it writes the memory where no write faults: tracking would miss it),
+ * ENOMEM.
  */
 struct vmig_track_start {
 	__u32 size;
@@ -496,7 +498,8 @@ enum {
  * @__reserved: must be 0
  *
  * Starts a session on the VM. Errors: EBUSY when a session runs on the VM
- * or (source) write tracking runs, EINVAL for a bad value, a field that
+ * or write tracking runs (on a target too: the session's writes would
+ * escape it), EINVAL for a bad value, a field that
  * must be 0 on the target, or a descriptor repeated, EBADF for a
  * descriptor that is not open, ENOTSOCK for one that is not a socket,
  * EPROTOTYPE for a socket that is not a connected SOCK_STREAM socket,
