@@ -55,11 +55,6 @@ static void vmig_mig_teardown(struct vmig_mig *mig)
 	spin_lock(&mig->lock);
 	mig->stopping = true;
 	spin_unlock(&mig->lock);
-	/*
-	 * A thread may sleep on a socket that vmig_mig_end() did not shut
-	 * (one that was not yet published): wake them all before waiting.
-	 */
-	vmig_mig_shutdown(mig);
 	if (mig->src.coord)
 		kthread_stop_put(mig->src.coord);
 	mig->src.coord = NULL;
@@ -235,6 +230,29 @@ static inline void vmig_mig_attach_test_delay(void)
 #endif
 
 /*
+ * Attach socket @fd to @s and count the stream, under @sock_lock, unless
+ * the session is ending: vmig_mig_end() sets stopping, then shuts down
+ * every attached socket under @sock_lock, so that it never misses one
+ * published here, and a socket refused here (-ENOENT) is left alone.
+ */
+static int vmig_mig_publish(struct vmig_mig *mig, struct vmig_stream *s,
+			    int fd)
+{
+	int ret = -ENOENT;
+
+	mutex_lock(&mig->sock_lock);
+	if (!vmig_mig_stopping(mig))
+		ret = vmig_sock_attach(s, fd);
+	if (!ret) {
+		spin_lock(&mig->lock);
+		mig->attached++;
+		spin_unlock(&mig->lock);
+	}
+	mutex_unlock(&mig->sock_lock);
+	return ret;
+}
+
+/*
  * Attach socket @fd as the next stream and create its thread; with @wake,
  * start it. Under the teardown lock: a session that is ending takes no new
  * stream, and its teardown sees every stream attached before.
@@ -263,36 +281,22 @@ static int vmig_mig_attach(struct vmig_mig *mig, int fd, bool wake)
 	if (mig->torn_down || vmig_mig_stopping(mig))
 		goto out;
 	vmig_mig_attach_test_delay();
-	mutex_lock(&mig->sock_lock);
-	ret = vmig_sock_attach(s, fd);
-	mutex_unlock(&mig->sock_lock);
-	if (!ret)
-		ret = vmig_stream_init(mig, s, i);
+	ret = vmig_stream_init(mig, s, i);
 	if (!ret)
 		ret = vmig_mig_thread(&s->task, mig->incoming ? vmig_rx_stream :
 				      vmig_tx_stream, s,
 				      mig->incoming ? "rx" : "tx", i);
+	if (!ret)
+		ret = vmig_mig_publish(mig, s, fd);
 	if (ret) {
+		/* Never woken: stopping it returns at once. */
+		if (s->task)
+			kthread_stop_put(s->task);
+		s->task = NULL;
 		/* The slot is reused by the next attempt: leave it empty. */
 		vmig_stream_uninit(mig, s);
 		goto out;
 	}
-	/*
-	 * Published under the lock that vmig_mig_end() sets stopping under:
-	 * either the end comes after, and shuts this socket down, or this
-	 * sees it and backs out (the end's shutdown may have missed it).
-	 */
-	spin_lock(&mig->lock);
-	if (mig->stopping) {
-		spin_unlock(&mig->lock);
-		kthread_stop_put(s->task);
-		s->task = NULL;
-		vmig_stream_uninit(mig, s);
-		ret = -ENOENT;
-		goto out;
-	}
-	mig->attached++;
-	spin_unlock(&mig->lock);
 	if (wake)
 		wake_up_process(s->task);
 out:

@@ -254,7 +254,6 @@ static inline bool vmig_mig_final(u32 state)
 /* session.c */
 void vmig_mig_set_state(struct vmig_mig *mig, u32 state);
 void vmig_mig_notify(struct vmig_mig *mig);
-void vmig_mig_shutdown(struct vmig_mig *mig);
 bool vmig_mig_end(struct vmig_mig *mig, u32 state, int error, bool cancel);
 void vmig_mig_fail(struct vmig_mig *mig, int error, const char *why);
 void vmig_mig_done(struct vmig_mig *mig);

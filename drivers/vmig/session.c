@@ -84,7 +84,7 @@ static inline void vmig_mig_end_test_delay(void)
  * Shut every stream's socket down, waking a thread asleep on it; under
  * @sock_lock, so that none is dropped meanwhile.
  */
-void vmig_mig_shutdown(struct vmig_mig *mig)
+static void vmig_mig_shutdown(struct vmig_mig *mig)
 {
 	unsigned int i;
 
@@ -115,9 +115,9 @@ bool vmig_mig_end(struct vmig_mig *mig, u32 state, int error, bool cancel)
 	spin_unlock(&mig->lock);
 	wake_up_all(&mig->wq);
 	/*
-	 * Wake threads asleep on a socket. A stream attached from here on
-	 * sees the session stopping (vmig_mig_attach()), so every socket a
-	 * thread can sleep on is shut here or by the teardown.
+	 * Wake threads asleep on a socket. A stream published from here on
+	 * sees the session stopping and is refused (vmig_mig_publish()), so
+	 * every socket a thread can sleep on is shut here.
 	 */
 	vmig_mig_shutdown(mig);
 	vmig_mig_end_test_delay();
