@@ -60,6 +60,9 @@ static inline unsigned int vmig_policy_epoch_pages(const struct vmig_policy *c)
  * struct vmig_stream - one stream (connection) of a session
  * @mig: the session
  * @sock: the socket, NULL before it is attached
+ * @tls: the socket carries kernel TLS: its bytes are bounded per key
+ * @sent: bytes sent on the socket, for the TLS bound
+ * @received: bytes received on it, for the TLS bound
  * @task: the stream's thread
  * @index: the stream's index on the wire (the target learns it from HELLO)
  * @rec: a record being built or received: header, then payload
@@ -79,6 +82,9 @@ static inline unsigned int vmig_policy_epoch_pages(const struct vmig_policy *c)
 struct vmig_stream {
 	struct vmig_mig *mig;
 	struct socket *sock;
+	bool tls;
+	u64 sent;
+	u64 received;
 	struct task_struct *task;
 	unsigned int index;
 	struct vmig_wire_rec *rec;

@@ -7,12 +7,23 @@
  * their options, kTLS included. Records are copied into the socket (no
  * MSG_SPLICE_PAGES), so guest pages are never referenced by a socket buffer
  * that could outlive the session.
+ *
+ * Over kernel TLS, receives carry a control buffer, so that a TLS control
+ * record (an alert, a post-handshake message) comes back with its type
+ * instead of failing the receive with EIO, and ends the session with a
+ * reason; and the bytes each way are bounded by what one key may safely
+ * encrypt, since 6.12's kTLS cannot update TLS 1.3 keys.
  */
 #include "mig.h"
 
 #include <linux/module.h>
 #include <linux/net.h>
+#include <linux/socket.h>
+#include <net/inet_connection_sock.h>
 #include <net/sock.h>
+#include <net/tcp.h>
+#include <net/tls_prot.h>
+#include <uapi/linux/tls.h>
 
 static unsigned int stream_timeout_s = 60;
 module_param(stream_timeout_s, uint, 0644);
@@ -23,6 +34,17 @@ MODULE_PARM_DESC(stream_timeout_s,
 long vmig_stream_timeout(void)
 {
 	return (long)max(READ_ONCE(stream_timeout_s), 1U) * HZ;
+}
+
+/* Under the socket's lock: does @sk run kernel TLS? */
+static bool vmig_sock_is_tls(struct sock *sk)
+{
+	const struct tcp_ulp_ops *ulp;
+
+	if (!sk_is_inet(sk) || !inet_test_bit(IS_ICSK, sk))
+		return false;
+	ulp = inet_csk(sk)->icsk_ulp_ops;
+	return ulp && !strcmp(ulp->name, "tls");
 }
 
 int vmig_sock_attach(struct vmig_stream *s, int fd)
@@ -41,7 +63,10 @@ int vmig_sock_attach(struct vmig_stream *s, int fd)
 	lock_sock(sock->sk);
 	sock->sk->sk_rcvtimeo = timeout;
 	sock->sk->sk_sndtimeo = timeout;
+	s->tls = vmig_sock_is_tls(sock->sk);
 	release_sock(sock->sk);
+	s->sent = 0;
+	s->received = 0;
 	WRITE_ONCE(s->sock, sock);	/* vmig_sock_shutdown() reads it */
 	return 0;
 }
@@ -75,25 +100,88 @@ static int vmig_sock_error(int ret)
 	return ret;
 }
 
+/*
+ * A TLS record that is not data arrived, @len bytes of it at @payload: an
+ * alert, or a handshake message (a key update or a session ticket, which
+ * kTLS cannot take). Always an error: -ECONNRESET for the peer's
+ * close_notify, -ECONNABORTED for another alert, -EPROTO otherwise.
+ */
+static int vmig_sock_tls_control(struct vmig_stream *s, u8 type,
+				 const u8 *payload, int len)
+{
+	const char *name = s->mig->vm->name;
+
+	if (type == TLS_RECORD_TYPE_ALERT && len == 2) {
+		if (payload[1] == TLS_ALERT_DESC_CLOSE_NOTIFY)
+			return -ECONNRESET;
+		pr_info("VM %.*s: stream %u: TLS alert %u (level %u) from the peer\n",
+			VMIG_NAME_MAX, name, s->index, payload[1], payload[0]);
+		return -ECONNABORTED;
+	}
+	pr_info("VM %.*s: stream %u: TLS record of type %u (%d bytes) after the handshake: not supported\n",
+		VMIG_NAME_MAX, name, s->index, type, len);
+	return -EPROTO;
+}
+
+/* The type of the TLS record a receive returned, from its control message. */
+static u8 vmig_sock_tls_type(const struct msghdr *msg,
+			     const struct cmsghdr *cm, size_t room)
+{
+	if (!msg->msg_control || msg->msg_controllen == room ||
+	    cm->cmsg_level != SOL_TLS ||
+	    cm->cmsg_type != TLS_GET_RECORD_TYPE)
+		return TLS_RECORD_TYPE_DATA;
+	return *(const u8 *)CMSG_DATA(cm);
+}
+
+/*
+ * The bytes one TLS 1.3 key may encrypt (RFC 8446, 5.5: 2^24.5 full-size
+ * records for AES-GCM), rounded down: 256 GiB each way on each stream.
+ */
+#define VMIG_TLS_MAX_BYTES BIT_ULL(38)
+
 /* Move @len bytes from or to @buf, all of them, counting them on the wire. */
 static int vmig_sock_xfer(struct vmig_stream *s, void *buf, size_t len,
 			  bool send)
 {
-	struct msghdr msg = { .msg_flags = send ? MSG_NOSIGNAL : 0 };
+	union {
+		struct cmsghdr cm;
+		u8 room[CMSG_SPACE(sizeof(u8))];
+	} ctl;
+	u64 *count = send ? &s->sent : &s->received;
+	struct msghdr msg;
 	struct kvec iov;
+	u8 type;
 	int ret;
 
+	if (s->tls && *count + len > VMIG_TLS_MAX_BYTES)
+		return -EMSGSIZE;
 	while (len) {
+		memset(&msg, 0, sizeof(msg));
 		iov.iov_base = buf;
 		iov.iov_len = len;
-		if (send)
+		if (send) {
+			msg.msg_flags = MSG_NOSIGNAL;
 			ret = kernel_sendmsg(s->sock, &msg, &iov, 1, len);
-		else
+		} else {
+			/*
+			 * Only over kTLS: on an AF_UNIX socket, a peer's
+			 * SCM_RIGHTS into a kernel buffer would warn.
+			 */
+			if (s->tls) {
+				msg.msg_control = &ctl;
+				msg.msg_controllen = sizeof(ctl);
+			}
 			ret = kernel_recvmsg(s->sock, &msg, &iov, 1, len,
 					     MSG_WAITALL);
+			type = vmig_sock_tls_type(&msg, &ctl.cm, sizeof(ctl));
+			if (ret >= 0 && type != TLS_RECORD_TYPE_DATA)
+				return vmig_sock_tls_control(s, type, buf, ret);
+		}
 		if (ret <= 0)
 			return vmig_sock_error(ret);
 		atomic64_add(ret, &s->mig->st.bytes_wire);
+		*count += ret;
 		buf += ret;
 		len -= ret;
 	}

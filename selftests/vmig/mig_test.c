@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -21,6 +22,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <linux/tls.h>
 #include <linux/vmig_wire.h>
 
 #include <vmig/libvmig.h>
@@ -707,8 +709,7 @@ TEST_F(peer, blob_before_the_end)
  * A well-formed session by hand: one page in round 0, a final round, a
  * blob and the right digest. Then the same with a wrong digest.
  */
-static size_t whole_session(struct _test_data_peer *self, unsigned char *out,
-			    __u32 digest_xor)
+static size_t whole_session(unsigned char *out, __u32 digest_xor)
 {
 	unsigned char page[4096], payload[sizeof(struct vmig_wire_page) + 4096];
 	struct vmig_wire_page p = { .index = 5, .encoding = VMIG_PAGE_RAW,
@@ -755,7 +756,7 @@ TEST_F(peer, whole_session_by_hand)
 		struct vmig_wire_rec r;
 		struct vmig_wire_ack a;
 	} ack;
-	size_t n = whole_session(self, out, 0);
+	size_t n = whole_session(out, 0);
 
 	ASSERT_EQ((ssize_t)n, write(self->sv[1], out, n));
 	ASSERT_EQ(sizeof(ack), read(self->sv[1], &ack, sizeof(ack)));
@@ -773,7 +774,7 @@ TEST_F(peer, whole_session_by_hand)
 TEST_F(peer, wrong_digest)
 {
 	unsigned char out[3 * 4096];
-	size_t n = whole_session(self, out, 1);
+	size_t n = whole_session(out, 1);
 
 	expect_failure(_metadata, self, out, n, false, EIO);
 }
@@ -875,6 +876,156 @@ TEST_F(at_end, source_checks_the_ack)
 	ASSERT_EQ(VMIG_MIG_STATE_FAILED,
 		  wait_state(self->vm.fd, VMIG_MIG_STATE_FAILED, 30, &st));
 	EXPECT_EQ(EIO, st.error);
+}
+
+/*
+ * Kernel TLS on a TCP pair, keyed by hand (TLS 1.3, AES-GCM-128, a key
+ * each way), as migctl hands a socket over after its handshake: the
+ * target's session reads the records through it in plaintext, and a TLS
+ * record that is not data ends the session with its own errno (the receive
+ * would fail with EIO without a control buffer). Skipped without kTLS.
+ */
+FIXTURE(ktls) {
+	int dev;
+	struct vm vm;
+	int peer;
+};
+
+static int ktls_key(int fd, int dir, unsigned char k)
+{
+	struct tls12_crypto_info_aes_gcm_128 ci = {
+		.info = { .version = TLS_1_3_VERSION,
+			  .cipher_type = TLS_CIPHER_AES_GCM_128 },
+	};
+
+	memset(ci.key, k, sizeof(ci.key));
+	memset(ci.iv, k + 1, sizeof(ci.iv));
+	memset(ci.salt, k + 2, sizeof(ci.salt));
+	return setsockopt(fd, SOL_TLS, dir, &ci, sizeof(ci));
+}
+
+FIXTURE_SETUP(ktls)
+{
+	struct vmig_mig_start in = { .flags = VMIG_MIG_INCOMING };
+	struct link l;
+	int src, dst;
+
+	self->peer = -1;
+	self->vm.fd = -1;
+	self->dev = vmig_open_dev();
+	if (self->dev == -ENOENT)
+		SKIP(return, "vmig module not loaded");
+	ASSERT_EQ(0, vm_new(self->dev, &self->vm, 64));
+	ASSERT_EQ(0, link_listen(&l));
+	ASSERT_EQ(0, link_connect(&l, 1, &src, &dst));
+	close(l.lfd);
+	self->peer = src;
+	if (setsockopt(dst, SOL_TCP, TCP_ULP, "tls", sizeof("tls"))) {
+		close(dst);
+		SKIP(return, "no kernel TLS (CONFIG_TLS)");
+	}
+	ASSERT_EQ(0, setsockopt(src, SOL_TCP, TCP_ULP, "tls", sizeof("tls")));
+	ASSERT_EQ(0, ktls_key(dst, TLS_RX, 1));
+	ASSERT_EQ(0, ktls_key(dst, TLS_TX, 2));
+	ASSERT_EQ(0, ktls_key(src, TLS_TX, 1));
+	ASSERT_EQ(0, ktls_key(src, TLS_RX, 2));
+	ASSERT_EQ(0, vmig_mig_start(self->vm.fd, &in, &dst, 1));
+	close(dst);
+}
+
+FIXTURE_TEARDOWN(ktls)
+{
+	if (self->dev < 0)
+		return;
+	if (self->peer >= 0)
+		close(self->peer);
+	vm_del(self->dev, &self->vm);
+	close(self->dev);
+}
+
+/* Send @len bytes as one TLS record of @type (21 alert, 22 handshake). */
+static ssize_t tls_send_type(int fd, unsigned char type, const void *buf,
+			     size_t len)
+{
+	char cbuf[CMSG_SPACE(sizeof(type))] = { 0 };
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = cbuf,
+			    .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+
+	c->cmsg_level = SOL_TLS;
+	c->cmsg_type = TLS_SET_RECORD_TYPE;
+	c->cmsg_len = CMSG_LEN(sizeof(type));
+	*CMSG_DATA(c) = type;
+	return sendmsg(fd, &m, 0);
+}
+
+/* The target's session ends FAILED with @error, its memory untouched. */
+static void ktls_expect_failure(struct __test_metadata *_metadata,
+				struct _test_data_ktls *self, __u32 error)
+{
+	struct vmig_mig_status st;
+	__u64 i, nonzero = 0;
+
+	ASSERT_EQ(VMIG_MIG_STATE_FAILED,
+		  wait_state(self->vm.fd, VMIG_MIG_STATE_FAILED, 30, &st));
+	EXPECT_EQ(error, st.error);
+	for (i = 0; i < self->vm.nr_pages * VMIG_PAGE_SIZE; i++)
+		nonzero += !!self->vm.mem[i];
+	EXPECT_EQ(0, nonzero);
+}
+
+TEST_F(ktls, whole_session)
+{
+	unsigned char out[3 * 4096];
+	struct vmig_mig_status st;
+	struct {
+		struct vmig_wire_rec r;
+		struct vmig_wire_ack a;
+	} ack;
+	size_t n = whole_session(out, 0);
+
+	ASSERT_EQ((ssize_t)n, write(self->peer, out, n));
+	ASSERT_EQ(sizeof(ack), read(self->peer, &ack, sizeof(ack)));
+	EXPECT_EQ(VMIG_REC_ACK, ack.r.type);
+	EXPECT_EQ(0, ack.a.status);
+	ASSERT_EQ(VMIG_MIG_STATE_DONE,
+		  wait_state(self->vm.fd, VMIG_MIG_STATE_DONE, 30, &st));
+	EXPECT_EQ(0x3c, self->vm.mem[5 * VMIG_PAGE_SIZE + 4095]);
+}
+
+/* A fatal handshake_failure alert, after a HELLO: ECONNABORTED. */
+TEST_F(ktls, alert)
+{
+	unsigned char buf[256], alert[2] = { 2, 40 };
+	struct vmig_wire_hello h = hello(64);
+	size_t n = rec(buf, VMIG_REC_HELLO, &h, sizeof(h));
+
+	ASSERT_EQ((ssize_t)n, write(self->peer, buf, n));
+	ASSERT_EQ(2, tls_send_type(self->peer, 21, alert, 2));
+	ktls_expect_failure(_metadata, self, ECONNABORTED);
+}
+
+/* close_notify mid-record: the peer closed, ECONNRESET. */
+TEST_F(ktls, close_notify)
+{
+	unsigned char buf[256], alert[2] = { 1, 0 };
+	struct vmig_wire_hello h = hello(64);
+	size_t n = rec(buf, VMIG_REC_HELLO, &h, sizeof(h));
+
+	ASSERT_EQ((ssize_t)(n - 8), write(self->peer, buf, n - 8));
+	ASSERT_EQ(2, tls_send_type(self->peer, 21, alert, 2));
+	ktls_expect_failure(_metadata, self, ECONNRESET);
+}
+
+/* A KeyUpdate, which 6.12's kTLS cannot follow: EPROTO. */
+TEST_F(ktls, key_update)
+{
+	unsigned char ku[5] = { 24, 0, 0, 1, 0 };
+
+	ASSERT_EQ(5, tls_send_type(self->peer, 22, ku, 5));
+	ktls_expect_failure(_metadata, self, EPROTO);
 }
 
 /*

@@ -439,6 +439,14 @@ struct vmig_vm_stats {
  * parameter stream_timeout_s, default 60 s), EIO when the memory digests
  * differ, ENOMEM. A peer that cancels closes its streams: the other side
  * fails with ECONNRESET.
+ *
+ * Over kernel TLS (a stream socket with the "tls" ULP and its keys set,
+ * handed over after the handshake): ECONNRESET also for the peer's
+ * close_notify alert, ECONNABORTED for any other alert, EPROTO for a
+ * handshake record after the handshake (a key update or a session ticket:
+ * kTLS in 6.12 cannot take them), EMSGSIZE when a stream would carry more
+ * than 2^38 bytes (256 GiB) one way, what one TLS 1.3 AES-GCM key may
+ * safely encrypt; the kernel log names the alert.
  */
 
 /* The states of a session, struct vmig_mig_status @state. */
