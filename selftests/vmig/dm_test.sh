@@ -333,7 +333,7 @@ delay 8000
 migctl disk import vmig-b "$work/pkg" wait >"$work/imp" 2>&1 &
 ipid=$!
 wait_field vmig-b inflight 1
-kill -INT $ipid
+kill -TERM $ipid
 gone=1
 for _ in $(seq 30); do
 	kill -0 $ipid 2>/dev/null || { gone=0; break; }
