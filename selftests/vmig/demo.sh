@@ -63,12 +63,17 @@ dmsetup mknodes
 echo "storage: a 64 MiB disk, dm-vmig on each side over one shared device"
 echo
 
+# The key both hosts hold: the streams carry TLS 1.3, kernel TLS after
+# the handshake.
+(umask 077 && migctl genkey >/tmp/demo.psk) || exit 1
+echo "\$ migctl genkey > key   # copied to both hosts; every stream is TLS 1.3"
+
 "$ip" netns exec dst "$guest" target demo-vm --size "$size" \
 	--disk /dev/mapper/disk-dst --migctl --run-ms 2000 >/tmp/target.out 2>&1 &
 target=$!
 sleep 1
 "$ip" netns exec dst migctl listen demo-vm --addr 10.80.0.2 --port 7070 \
-	--quiet >/tmp/listen.out 2>&1 &
+	--psk /tmp/demo.psk --quiet >/tmp/listen.out 2>&1 &
 listen=$!
 # shellcheck disable=SC2086 # options are words
 "$ip" netns exec src "$guest" source demo-vm-src --migctl --size "$size" \
@@ -77,10 +82,10 @@ listen=$!
 source=$!
 sleep 2
 echo "the guest runs: $size MiB, writing pages and its disk"
-echo "\$ migctl migrate demo-vm-src 10.80.0.2:7070 --switchover vmm --downtime-ms 300$mopts"
+echo "\$ migctl migrate demo-vm-src 10.80.0.2:7070 --psk key --switchover vmm --downtime-ms 300$mopts"
 # shellcheck disable=SC2086
 "$ip" netns exec src migctl migrate demo-vm-src 10.80.0.2:7070 \
-	--switchover vmm --downtime-ms 300 $mopts
+	--psk /tmp/demo.psk --switchover vmm --downtime-ms 300 $mopts
 mig=$?
 wait $source
 src=$?

@@ -10,7 +10,8 @@
 # journals of memory and disk on the target; a guest too busy to converge,
 # whose switchover is forced; two guests at once; and cancels in pre-copy,
 # in the disk hand-off and in the switchover, after which the guest goes
-# on, intact, on the source.
+# on, intact, on the source. Every stream carries TLS 1.3 (kernel TLS
+# after a handshake keyed by a pre-shared key), as by default.
 dir=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=SCRIPTDIR/tap.sh
 . "$dir/tap.sh"
@@ -45,6 +46,9 @@ trap cleanup EXIT
 
 echo "TAP version 13"
 echo "1..11"
+# The key both hosts hold.
+(umask 077 && migctl genkey >"$work/psk") || exit 1
+psk="--psk $work/psk"
 netns_pair $a $b 10.79.0.1 10.79.0.2 rate 1gbit burst 1mb latency 50ms
 result $? "two namespaces joined by a veth pair shaped to 1 Gbit/s"
 
@@ -123,14 +127,14 @@ migrate() {
 	fi
 	shift 3
 	# shellcheck disable=SC2086 # $ddisk and $sdisk are words
-	"$ip" netns exec $b "$guest" target "e2e-$id-dst" --size 8 $ddisk \
+	"$ip" netns exec $b "$guest" target "e2e-$id-dst" --size 8 $ddisk $psk \
 		--addr 10.79.0.2 --port "$port" --run-ms 300 \
 		>"$work/$id.dst" 2>&1 &
 	pid=$!
 	sleep 1
 	# shellcheck disable=SC2086
 	"$ip" netns exec $a "$guest" source "e2e-$id-src" 10.79.0.2:"$port" \
-		--size 8 $sdisk "$@" >"$work/$id.src" 2>&1 &
+		--size 8 $sdisk $psk "$@" >"$work/$id.src" 2>&1 &
 	spid=$!
 	# A migration here takes seconds to a minute: 5 minutes is a hang.
 	watchdog 300 $spid $pid
@@ -192,20 +196,24 @@ nc=$(cancelled io)
 result $? "a guest with 16 disk requests in flight migrates intact (${nc:-no} cancelled)"
 
 disks two1 2 && disks two2 3
-"$ip" netns exec $b "$guest" target e2e-two1-dst --size 8 --addr 10.79.0.2 \
+# shellcheck disable=SC2086 # $psk is words
+"$ip" netns exec $b "$guest" target e2e-two1-dst --size 8 --addr 10.79.0.2 $psk \
 	--port 7203 --run-ms 200 --disk /dev/mapper/e2e-two1-d \
 	>"$work/two1.dst" 2>&1 &
 t1=$!
-"$ip" netns exec $b "$guest" target e2e-two2-dst --size 8 --addr 10.79.0.2 \
+# shellcheck disable=SC2086
+"$ip" netns exec $b "$guest" target e2e-two2-dst --size 8 --addr 10.79.0.2 $psk \
 	--port 7204 --run-ms 200 --disk /dev/mapper/e2e-two2-d \
 	>"$work/two2.dst" 2>&1 &
 t2=$!
 sleep 1
-"$ip" netns exec $a "$guest" source e2e-two1-src 10.79.0.2:7203 --size 8 \
+# shellcheck disable=SC2086
+"$ip" netns exec $a "$guest" source e2e-two1-src 10.79.0.2:7203 --size 8 $psk \
 	--rate 100 --pattern hot --downtime-ms 2000 \
 	--disk /dev/mapper/e2e-two1-s >"$work/two1.src" 2>&1 &
 s1=$!
-"$ip" netns exec $a "$guest" source e2e-two2-src 10.79.0.2:7204 --size 8 \
+# shellcheck disable=SC2086
+"$ip" netns exec $a "$guest" source e2e-two2-src 10.79.0.2:7204 --size 8 $psk \
 	--rate 100 --pattern seq --compress lz4 --downtime-ms 2000 \
 	--disk /dev/mapper/e2e-two2-s >"$work/two2.src" 2>&1 &
 s2=$!

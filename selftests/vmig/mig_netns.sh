@@ -4,7 +4,12 @@
 # Migrations between two network namespaces joined by a veth pair shaped
 # with tc, as between two hosts: mig_test's migration under writes (the
 # source in one namespace, the target's listener in the other), then the
-# same through migctl migrate and migctl listen, with a blob.
+# same through migctl migrate and migctl listen, with a blob, over TLS
+# keyed by a pre-shared key; then the closed door: peers without the key
+# (one in clear, one with another key) that reach the listener first are
+# refused and the real source still gets through, a fake target cannot
+# make the source report done, and a capture of the link shows a pattern
+# of the guest's memory in clear only without TLS.
 dir=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=SCRIPTDIR/tap.sh
 . "$dir/tap.sh"
@@ -22,14 +27,19 @@ fi
 a=vmig-a b=vmig-b work=$(mktemp -d)
 cleanup() {
 	netns_del $a $b
-	migctl vm destroy mig-ns-src 2>/dev/null
-	migctl vm destroy mig-ns-dst 2>/dev/null
+	for vm in mig-ns-src mig-ns-dst mig-ns-evil mig-ns-dst2 mig-ns-dst3 \
+		mig-ns-cap1 mig-ns-cap1-src mig-ns-cap2 mig-ns-cap2-src; do
+		migctl vm destroy "$vm" 2>/dev/null
+	done
 	rm -rf "$work"
 }
 trap cleanup EXIT
 
 echo "TAP version 13"
-echo "1..5"
+echo "1..11"
+# The key both hosts hold, and another one.
+(umask 077 && migctl genkey >"$work/psk" && migctl genkey >"$work/other") ||
+	exit 1
 netns_pair $a $b 10.77.0.1 10.77.0.2 rate 400mbit burst 256kb latency 50ms
 result $? "two namespaces joined by a shaped veth pair"
 
@@ -43,11 +53,11 @@ result $rc "mig_test under_writes across namespaces"
 migctl vm create mig-ns-src 8M && migctl vm create mig-ns-dst 8M
 head -c 300000 /dev/urandom >"$work/blob.in"
 "$ip" netns exec $b migctl listen mig-ns-dst --addr 10.77.0.2 --port 7071 \
-	--timeout 60 --blob-out "$work/blob.out" --quiet &
+	--timeout 60 --blob-out "$work/blob.out" --quiet --psk "$work/psk" &
 listener=$!
 sleep 1
 "$ip" netns exec $a migctl migrate mig-ns-src 10.77.0.2:7071 --streams 3 \
-	--compress auto --downtime-ms 2000 --on-stall force \
+	--compress auto --downtime-ms 2000 --on-stall force --psk "$work/psk" \
 	--blob "$work/blob.in" --json >"$work/src.json"
 src=$?
 wait $listener
@@ -60,4 +70,89 @@ result $? "the blob arrives intact"
 grep -q '"state":"done"' "$work/src.json" &&
 	migctl status mig-ns-dst --json | grep -q '"state":"done"'
 result $? "both sides report done"
+
+# A listener that peers without the key reach first: one in clear, one
+# with another key. Both are refused; the real source gets through.
+migctl vm create mig-ns-evil 8M && migctl vm create mig-ns-dst2 8M
+head -c 4096 /dev/urandom >"$work/blob2.in"
+echo evil >"$work/evil.blob"
+"$ip" netns exec $b migctl listen mig-ns-dst2 --addr 10.77.0.2 --port 7072 \
+	--timeout 60 --blob-out "$work/blob2.out" --quiet --psk "$work/psk" \
+	2>"$work/listen2.err" &
+listener=$!
+sleep 1
+"$ip" netns exec $a migctl migrate mig-ns-evil 10.77.0.2:7072 --insecure \
+	--on-stall force --blob "$work/evil.blob" --quiet >"$work/evil1" 2>&1
+e1=$?
+"$ip" netns exec $a migctl migrate mig-ns-evil 10.77.0.2:7072 \
+	--psk "$work/other" --on-stall force --blob "$work/evil.blob" \
+	--quiet >"$work/evil2" 2>&1
+e2=$?
+sed 's/^/# evil: /' "$work/evil1" "$work/evil2"
+"$ip" netns exec $a migctl migrate mig-ns-src 10.77.0.2:7072 --psk "$work/psk" \
+	--on-stall force --blob "$work/blob2.in" --quiet
+src=$?
+wait $listener
+dst=$?
+sed 's/^/# listen: /' "$work/listen2.err"
+[ $e1 -ne 0 ] && [ $e2 -ne 0 ] && grep -q "TLS handshake failed.*another key" "$work/evil2"
+result $? "peers without the key fail (in clear: $e1, another key: $e2), with a clear message"
+[ "$(grep -c "refused a connection from 10.77.0.1" "$work/listen2.err")" -eq 2 ]
+result $? "the listener refuses both and goes on waiting"
+[ $src -eq 0 ] && [ $dst -eq 0 ] && cmp -s "$work/blob2.in" "$work/blob2.out" &&
+	migctl status mig-ns-dst2 --json | grep -q '"state":"done"'
+result $? "the real source then migrates, its blob intact (not the peers')"
+
+# A fake target, with another key: the source does not even start.
+migctl vm create mig-ns-dst3 8M
+"$ip" netns exec $b migctl listen mig-ns-dst3 --addr 10.77.0.2 --port 7073 \
+	--timeout 10 --quiet --psk "$work/other" >/dev/null 2>&1 &
+listener=$!
+sleep 1
+"$ip" netns exec $a migctl migrate mig-ns-src 10.77.0.2:7073 --psk "$work/psk" \
+	--on-stall force --json >"$work/fake.json" 2>"$work/fake.err"
+src=$?
+wait $listener
+sed 's/^/# /' "$work/fake.err"
+[ $src -ne 0 ] && grep -q "TLS handshake failed" "$work/fake.err" &&
+	! grep -q '"state":"done"' "$work/fake.json"
+result $? "a target without the key cannot make the source report done"
+
+# A pattern the guest writes all over its memory (vmig-guest --content
+# text), sent uncompressed: on the wire in clear without TLS (so that the
+# capture can see it), never with TLS.
+guest=$dir/../bin/vmig-guest
+# capture N TLS-OPTIONS...: migrate VM mig-ns-capN, print the sniffer's count.
+capture() {
+	cap=mig-ns-cap$1
+	shift
+	"$ip" netns exec $b "$dir/sniff" $b-v "0xdeadbeef journal" 120 \
+		>"$work/sniff" 2>&1 &
+	sniffer=$!
+	sleep 1
+	"$ip" netns exec $b "$guest" target "$cap" --size 8 --addr 10.77.0.2 \
+		--port 7074 --run-ms 100 "$@" >"$work/cap.dst" 2>&1 &
+	target=$!
+	sleep 1
+	"$ip" netns exec $a "$guest" source "$cap-src" 10.77.0.2:7074 \
+		--size 8 --content text --compress none --rate 100 \
+		--downtime-ms 2000 "$@" >"$work/cap.src" 2>&1
+	rc=$?
+	wait $target || rc=1
+	kill -TERM $sniffer
+	wait $sniffer
+	sed 's/^/# /' "$work/sniff"
+	[ $rc -eq 0 ] || sed 's/^/# /' "$work/cap.src" "$work/cap.dst"
+	return $rc
+}
+capture 1 --insecure
+r=$?
+clear=$(sed -n 's/.*frames, \([0-9]*\) with the pattern/\1/p' "$work/sniff")
+[ $r -eq 0 ] && [ "${clear:-0}" -gt 0 ]
+result $? "without TLS, the capture sees the guest's pattern (${clear:-no} frames)"
+capture 2 --psk "$work/psk"
+r=$?
+tls=$(sed -n 's/.*frames, \([0-9]*\) with the pattern/\1/p' "$work/sniff")
+[ $r -eq 0 ] && [ "$tls" = 0 ]
+result $? "with TLS, the migration works and no frame shows the pattern (${tls:-?})"
 [ "$failed" -eq 0 ]

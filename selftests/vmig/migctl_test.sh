@@ -26,7 +26,7 @@ if [ "$(id -u)" -ne 0 ] || [ ! -e /dev/vmig ]; then
 	echo "1..0 # SKIP needs root and vmig loaded"
 	exit 4
 fi
-echo "1..36"
+echo "1..43"
 
 expect 0 "" "vm create" migctl vm create "$vm" 8M
 expect 0 "^$vm .*8.0 MiB .* 2048 no" "vm list shows it" migctl vm list
@@ -69,7 +69,24 @@ expect 2 "--streams: 1 to 16" "migrate with 17 streams" \
 expect 2 "--compress" "migrate with a bad compression" \
 	migctl migrate "$vm" 127.0.0.1:1 --compress zip
 expect 1 "cannot connect" "migrate to nobody" \
+	migctl migrate "$vm" 127.0.0.1:1 --insecure
+expect 1 "warning: --insecure: the guest's memory crosses the network unencrypted" \
+	"--insecure warns" migctl migrate "$vm" 127.0.0.1:1 --insecure
+expect 2 "no credentials: --psk FILE" "migrate without credentials" \
 	migctl migrate "$vm" 127.0.0.1:1
+expect 2 "no credentials: --psk FILE" "listen without credentials" \
+	migctl listen "$vm" --port 7099 --timeout 1
+expect 2 "--insecure and credentials: choose" "--insecure with a key" \
+	migctl migrate "$vm" 127.0.0.1:1 --insecure --psk /dev/null
+expect 2 "X.509 needs --cert, --key and --ca" "a certificate without its CA" \
+	migctl listen "$vm" --cert /dev/null --key /dev/null
+(umask 022 && migctl genkey >"$work/key" 2>"$work/genkey.err")
+r1=$?
+(umask 077 && migctl genkey >"$work/key") && chmod 644 "$work/key"
+expect 1 "readable by others than its owner" "a key file others can read is refused" \
+	migctl migrate "$vm" 127.0.0.1:1 --psk "$work/key"
+[ $r1 -eq 1 ] && grep -q "readable by others" "$work/genkey.err"
+result $? "genkey refuses to write a key into a file others can read"
 expect 2 "usage: migctl status" "status without a name" \
 	migctl status --json
 expect 2 "usage: migctl cancel" "cancel with a stray option" \
@@ -77,9 +94,9 @@ expect 2 "usage: migctl cancel" "cancel with a stray option" \
 expect 2 "usage: migctl switchover" "switchover with a stray option" \
 	migctl switchover "$vm" -x
 expect 2 "the VMM handles a stall" "vmm switchover with a forced stall" \
-	migctl migrate "$vm" 127.0.0.1:1 --switchover vmm --on-stall force
+	migctl migrate "$vm" 127.0.0.1:1 --switchover vmm --on-stall force --insecure
 expect 1 "no source connected" "listen times out" \
-	migctl listen "$vm" --port 7099 --timeout 1
+	migctl listen "$vm" --port 7099 --timeout 1 --insecure
 expect 2 "TIMEOUT_MS: 0 to 600000" "disk handoff with an out-of-range timeout" \
 	migctl disk handoff nosuchdisk cancel 600001
 

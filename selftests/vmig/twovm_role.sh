@@ -8,7 +8,10 @@
 # 8 MiB of it, 10 ms away (dm-delay), through a dm-vmig filter: running
 # on the source, incoming on the target.
 #
-#   twovm_role.sh source|target migrate|kill-target|kill-source
+#   twovm_role.sh source|target migrate|kill-target|kill-source [KEY]
+#
+# KEY, the same in both VMs, is the pre-shared key (64 hex digits) of the
+# streams' TLS; without it they are plain TCP (--insecure).
 #
 # migrate: a full migration with disk IO, verified by the guest's journals
 # of memory and disk on the target. kill-target: the host kills the target
@@ -30,7 +33,7 @@ dir=$(cd "$(dirname "$0")" && pwd)
 # iproute2's ip, not busybox's applet, which ash prefers to $PATH.
 ip=$dir/../bin/ip
 guest=$dir/../bin/vmig-guest
-role=$1 scenario=$2
+role=$1 scenario=$2 key=${3:-}
 src_addr=10.81.0.1 dst_addr=10.81.0.2 port=7300
 # Jumbo frames, as on a migration network: under TCG, each packet costs
 # so much that a 1500-byte MTU moves some 0.2 MB/s, 9000 some 3 MB/s.
@@ -39,6 +42,10 @@ src_vm=twovm-src dst_vm=twovm-dst
 DISK=16384 # sectors: the guest's 8 MiB disk
 disk="--disk /dev/mapper/twovm-disk"
 work=$(mktemp -d)
+tls=--insecure
+if [ -n "$key" ]; then
+	(umask 077 && echo "$key" >"$work/psk") && tls="--psk $work/psk"
+fi
 # dmsetup: no udev here.
 export DM_DISABLE_UDEV=1
 
@@ -153,9 +160,9 @@ if [ "$role" = target ]; then
 	"$ip" addr add $dst_addr/24 dev eth0 &&
 		"$ip" link set eth0 mtu $mtu
 	result $? "target: eth0 has $dst_addr, MTU $mtu"
-	# shellcheck disable=SC2086 # $disk is words
+	# shellcheck disable=SC2086 # $disk and $tls are words
 	"$guest" target $dst_vm --size 8 --addr $dst_addr --port $port \
-		--run-ms 300 $disk >"$work/guest" 2>&1 &
+		--run-ms 300 $disk $tls >"$work/guest" 2>&1 &
 	pid=$!
 	progress $dst_vm $pid &
 	wait_until 60 listening && "$ip" link set eth0 up
@@ -227,8 +234,8 @@ kill-source)
 		--max-rounds 10 --hold-ms 60000
 	;;
 esac
-# shellcheck disable=SC2086 # $disk is words
-"$guest" source $src_vm $dst_addr:$port --size 8 $disk "$@" \
+# shellcheck disable=SC2086 # $disk and $tls are words
+"$guest" source $src_vm $dst_addr:$port --size 8 $disk $tls "$@" \
 	>"$work/guest" 2>&1 &
 pid=$!
 progress $src_vm $pid &

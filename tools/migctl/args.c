@@ -13,7 +13,7 @@
 
 #include "migctl.h"
 
-/* getopt_long's value of cmd->opts[i] is OPT_BASE + i. */
+/* getopt_long's value of opt_at(cmd, i) is OPT_BASE + i. */
 #define OPT_BASE 256
 #define MAX_OPTS 32
 #define WIDTH 79
@@ -33,17 +33,33 @@ static void put_word(FILE *f, const char *word, int *col, int indent)
 	*col += fprintf(f, " %s", word);
 }
 
+/* The @i-th option of @cmd: its own table, then the shared one; or NULL. */
+static const struct migctl_opt *opt_at(const struct migctl_cmd *cmd, int i)
+{
+	const struct migctl_opt *t[] = { cmd->opts, cmd->more_opts };
+	size_t k;
+
+	for (k = 0; k < ARRAY_SIZE(t); k++) {
+		const struct migctl_opt *o = t[k];
+
+		for (; o && o->name; o++)
+			if (!i--)
+				return o;
+	}
+	return NULL;
+}
+
 static void print_synopsis(FILE *f, const struct migctl_cmd *cmd)
 {
 	const struct migctl_opt *o;
+	int col, indent, i;
 	char word[128];
-	int col, indent;
 
 	col = fprintf(f, "usage: migctl %s", cmd->name);
 	indent = col;
 	if (cmd->args && *cmd->args)
 		put_word(f, cmd->args, &col, indent);
-	for (o = cmd->opts; o && o->name; o++) {
+	for (i = 0; (o = opt_at(cmd, i)); i++) {
 		snprintf(word, sizeof(word), "[--%s%s%s]", o->name,
 			 o->arg ? " " : "", o->arg ? o->arg : "");
 		put_word(f, word, &col, indent);
@@ -68,11 +84,12 @@ static void print_help(const struct migctl_cmd *cmd)
 {
 	const struct migctl_opt *o;
 	char left[64];
+	int i;
 
 	print_synopsis(stdout, cmd);
 	printf("\n%c%s.\n\noptions:\n", toupper((unsigned char)*cmd->help),
 	       cmd->help + 1);
-	for (o = cmd->opts; o && o->name; o++) {
+	for (i = 0; (o = opt_at(cmd, i)); i++) {
 		snprintf(left, sizeof(left), "--%s%s%s", o->name,
 			 o->arg ? " " : "", o->arg ? o->arg : "");
 		if (strlen(left) > 22)
@@ -88,7 +105,7 @@ static void bad_option(char *buf, size_t len, const struct migctl_cmd *cmd,
 		       char **argv)
 {
 	if (optopt >= OPT_BASE)
-		snprintf(buf, len, "--%s", cmd->opts[optopt - OPT_BASE].name);
+		snprintf(buf, len, "--%s", opt_at(cmd, optopt - OPT_BASE)->name);
 	else if (optopt)
 		snprintf(buf, len, "-%c", optopt);
 	else
@@ -103,7 +120,7 @@ int migctl_parse(const struct migctl_cmd *cmd, int argc, char **argv,
 	char which[64];
 	int n = 0, c, ret;
 
-	for (o = cmd->opts; o && o->name && n < MAX_OPTS; o++, n++) {
+	for (; (o = opt_at(cmd, n)) && n < MAX_OPTS; n++) {
 		lo[n].name = o->name;
 		lo[n].has_arg = o->arg ? required_argument : no_argument;
 		lo[n].val = OPT_BASE + n;
@@ -130,7 +147,7 @@ int migctl_parse(const struct migctl_cmd *cmd, int argc, char **argv,
 				"unknown option", which);
 			return migctl_usage(cmd);
 		default:
-			ret = fn(ctx, cmd->opts[c - OPT_BASE].id, optarg);
+			ret = fn(ctx, opt_at(cmd, c - OPT_BASE)->id, optarg);
 			if (ret)
 				return ret;
 		}

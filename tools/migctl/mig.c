@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <vmig/libvmig.h>
 
@@ -362,6 +363,7 @@ static const char *const on_stall_names[] = {
 
 struct mig_args {
 	struct vmig_mig_start start;
+	struct migctl_tls tls;
 	struct watch w;
 	bool on_stall_set;
 	__u32 streams;
@@ -436,7 +438,7 @@ static int mig_opt(void *ctx, int id, const char *arg)
 		a->blob_out = arg;
 		return 0;
 	}
-	return MIGCTL_USAGE;
+	return migctl_tls_opt(&a->tls, id, arg);
 }
 
 static const struct migctl_opt migrate_opts[] = {
@@ -457,6 +459,8 @@ static const struct migctl_opt migrate_opts[] = {
 	{ "verify", OPT_VERIFY, NULL, "digest the memory itself" },
 	{ "json", OPT_JSON, NULL, "no progress; the status as JSON at the end" },
 	{ "quiet", OPT_QUIET, NULL, "no progress, no summary" },
+	{ "peer-name", MIGCTL_OPT_PEER_NAME, "NAME",
+	  "the name the target's certificate must carry" },
 	{}
 };
 
@@ -485,6 +489,9 @@ static int run_migrate(const struct migctl_cmd *cmd, int argc, char **argv)
 	}
 	if (check_port(&target_port_num, port))
 		return MIGCTL_USAGE;
+	ret = migctl_tls_check(&a.tls, "migrate");
+	if (ret)
+		return ret;
 	w->name = args[0];
 	/* With a VMM in charge, migctl only watches; the VMM decides. */
 	if (!w->self && a.on_stall_set && w->on_stall != STALL_WAIT) {
@@ -500,6 +507,10 @@ static int run_migrate(const struct migctl_cmd *cmd, int argc, char **argv)
 		return 1;
 	for (i = 0; i < (int)streams; i++) {
 		fds[i] = vmig_net_connect(host, port);
+		if (fds[i] >= 0 && migctl_tls_secure(&a.tls, fds[i], false)) {
+			close(fds[i]);
+			fds[i] = -1;
+		}
 		if (fds[i] < 0) {
 			while (i--)
 				close(fds[i]);
@@ -550,8 +561,36 @@ static int write_blob(int vmfd, const char *path)
 	return 0;
 }
 
+/*
+ * Accept a connection within @timeout_ms (-1: forever) that passes the
+ * handshake; those that fail it are closed, and the wait goes on.
+ */
+static int accept_secure(int lfd, const struct migctl_tls *t, int timeout_ms)
+{
+	struct timespec t0, t1;
+	int fd, left = timeout_ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		fd = vmig_net_accept(lfd, left);
+		if (fd < 0 || !migctl_tls_secure(t, fd, true))
+			return fd;
+		close(fd);
+		if (atomic_load(&interrupted))
+			return -EINTR;
+		if (timeout_ms < 0)
+			continue;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		left = timeout_ms - (int)((t1.tv_sec - t0.tv_sec) * 1000 +
+					  (t1.tv_nsec - t0.tv_nsec) / 1000000);
+		if (left <= 0)
+			return -ETIMEDOUT;
+	}
+}
+
 /* Accept the streams the first HELLO announced. */
-static int accept_streams(int vmfd, int lfd, int timeout_ms)
+static int accept_streams(int vmfd, int lfd, const struct migctl_tls *t,
+			  int timeout_ms)
 {
 	struct vmig_mig_status st;
 	int waited = 0, fd, ret;
@@ -564,7 +603,7 @@ static int accept_streams(int vmfd, int lfd, int timeout_ms)
 			usleep(10000);
 			waited += 10;
 		} else {
-			fd = vmig_net_accept(lfd, 100);
+			fd = accept_secure(lfd, t, 100);
 			waited += 100;
 			if (fd >= 0) {
 				ret = vmig_mig_add_stream(vmfd, fd);
@@ -610,6 +649,9 @@ static int run_listen(const struct migctl_cmd *cmd, int argc, char **argv)
 	ret = migctl_parse(cmd, argc, argv, mig_opt, &a, &argc, &args);
 	if (ret >= 0)
 		return ret;
+	ret = migctl_tls_check(&a.tls, "listen");
+	if (ret)
+		return ret;
 	w->name = args[0];
 	vmfd = migctl_open_vm_name(w->name);
 	if (vmfd < 0)
@@ -623,7 +665,7 @@ static int run_listen(const struct migctl_cmd *cmd, int argc, char **argv)
 		fprintf(stderr, "migctl: waiting for %s on %s:%s\n", w->name,
 			a.addr ? a.addr : "*", a.port);
 	catch_signals();
-	fd = vmig_net_accept(lfd, a.timeout_ms);
+	fd = accept_secure(lfd, &a.tls, a.timeout_ms);
 	if (fd < 0) {
 		fprintf(stderr, "migctl: no source connected\n");
 		return 1;
@@ -636,7 +678,8 @@ static int run_listen(const struct migctl_cmd *cmd, int argc, char **argv)
 			strerror(-ret));
 		return 1;
 	}
-	if (accept_streams(vmfd, lfd, a.timeout_ms < 0 ? 60000 : a.timeout_ms))
+	if (accept_streams(vmfd, lfd, &a.tls,
+			   a.timeout_ms < 0 ? 60000 : a.timeout_ms))
 		return 1;
 	close(lfd);
 	ret = watch(vmfd, w, &st);
@@ -724,6 +767,7 @@ const struct migctl_cmd migctl_migrate_cmd = {
 	.args = "NAME HOST:PORT",
 	.help = "migrate a VM's memory to a target host",
 	.opts = migrate_opts,
+	.more_opts = migctl_tls_opts,
 	.min_args = 2,
 	.max_args = 2,
 	.run = run_migrate,
@@ -734,6 +778,7 @@ const struct migctl_cmd migctl_listen_cmd = {
 	.args = "NAME",
 	.help = "receive a VM's memory from a source",
 	.opts = listen_opts,
+	.more_opts = migctl_tls_opts,
 	.min_args = 1,
 	.max_args = 1,
 	.run = run_listen,

@@ -85,6 +85,7 @@ static const struct migctl_cmd *const commands[] = {
 	&migctl_version_cmd, &migctl_vm_group, &migctl_track_cmd,
 	&migctl_migrate_cmd, &migctl_listen_cmd, &migctl_status_cmd,
 	&migctl_switchover_cmd, &migctl_cancel_cmd, &migctl_disk_group,
+	&migctl_genkey_cmd,
 };
 
 static void list_cmd(FILE *f, const struct migctl_cmd *c)

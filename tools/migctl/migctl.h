@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <json-c/json.h>
+#include <vmig/libvmig.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -34,6 +35,7 @@ struct migctl_cmd {
 	const char *args;	/* the positional arguments, for the usage */
 	const char *help;	/* one line */
 	const struct migctl_opt *opts;	/* NULL: none but --help */
+	const struct migctl_opt *more_opts;	/* a shared table after them */
 	int min_args, max_args;	/* the number of positional arguments */
 	int (*run)(const struct migctl_cmd *cmd, int argc, char **argv);
 	/* A group ("vm", "disk"): its subcommands instead of @run. */
@@ -114,10 +116,33 @@ void migctl_json_u64s(struct json_object *o, const void *base,
 void migctl_json_double(struct json_object *o, const char *key, double v,
 			const char *fmt);
 
+/*
+ * tls.c: the streams' security, for migrate and listen: the options
+ * (ids from MIGCTL_OPT_PSK on; migctl_tls_opts is their table, a
+ * command's @more_opts), their check, and the handshake of each stream.
+ */
+struct migctl_tls {
+	struct vmig_tls_cfg cfg;
+	bool insecure;
+};
+
+enum {
+	MIGCTL_OPT_PSK = 100, MIGCTL_OPT_CERT, MIGCTL_OPT_KEY, MIGCTL_OPT_CA,
+	MIGCTL_OPT_PEER_NAME, MIGCTL_OPT_INSECURE,
+};
+
+extern const struct migctl_opt migctl_tls_opts[];
+/* An option of migctl_tls_opts (or --peer-name) into @t. */
+int migctl_tls_opt(struct migctl_tls *t, int id, const char *arg);
+/* After the options: credentials, or --insecure (which warns). */
+int migctl_tls_check(struct migctl_tls *t, const char *cmd);
+/* The handshake on @fd, kTLS then; 0, or an errno after a message. */
+int migctl_tls_secure(const struct migctl_tls *t, int fd, bool server);
+
 /* The commands and the groups of commands, for the table in migctl.c. */
 extern const struct migctl_cmd migctl_version_cmd, migctl_vm_group,
 	migctl_track_cmd, migctl_migrate_cmd, migctl_listen_cmd,
 	migctl_status_cmd, migctl_switchover_cmd, migctl_cancel_cmd,
-	migctl_disk_group;
+	migctl_disk_group, migctl_genkey_cmd;
 
 #endif /* _MIGCTL_H */

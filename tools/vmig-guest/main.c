@@ -37,9 +37,12 @@ static void die_usage(void)
 		"           [--disk DEV] [--disk-depth N] [--disk-rate IOPS] [--hold-ms MS]\n"
 		"           [--late-io N]\n"
 		"           [--cancel-at precopy|handoff|switchover] [--on-stall force|cancel]\n"
-		"           [--progress] [--json]\n"
+		"           [--progress] [--json] --psk FILE|--insecure\n"
 		"       vmig-guest target NAME [--size SIZE] [--addr ADDR] [--port PORT]\n"
-		"           [--disk DEV] [--run-ms MS] [--migctl] [--json]\n");
+		"           [--disk DEV] [--run-ms MS] [--migctl] [--json]\n"
+		"           --psk FILE|--insecure\n"
+		"Without --migctl, the streams carry TLS keyed by --psk (migctl genkey),\n"
+		"or, with --insecure, plain TCP.\n");
 	exit(2);
 }
 
@@ -69,6 +72,8 @@ int main(int argc, char **argv)
 		{ "progress", no_argument, NULL, 'v' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "migctl", no_argument, NULL, 'M' },
+		{ "psk", required_argument, NULL, 'K' },
+		{ "insecure", no_argument, NULL, 'I' },
 		{}
 	};
 	struct vmig_mig_start start = { .compress = VMIG_COMPRESS_AUTO,
@@ -76,7 +81,7 @@ int main(int argc, char **argv)
 	const char *addr = NULL, *port = "7070";
 	enum cancel_at cancel_at = NEVER;
 	unsigned int run_ms = 1000;
-	bool show = false, migctl = false;
+	bool show = false, migctl = false, insecure = false;
 	const char *target = NULL;
 	int streams = 2, c;
 	struct vmm_opts o = {
@@ -175,12 +180,19 @@ int main(int argc, char **argv)
 		case 'j':
 			o.json = true;
 			break;
+		case 'K':
+			o.psk_file = optarg;
+			break;
+		case 'I':
+			insecure = true;
+			break;
 		default:
 			die_usage();
 		}
 	}
 	if (o.nr_pages < 64 || streams < 1 || streams > VMIG_MIG_MAX_STREAMS ||
-	    !o.regs.disk_depth || o.regs.disk_depth > DISK_MAX_DEPTH)
+	    !o.regs.disk_depth || o.regs.disk_depth > DISK_MAX_DEPTH ||
+	    (!migctl && !o.psk_file == !insecure))
 		die_usage();
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (!strcmp(argv[1], "source") && !target != !migctl)

@@ -24,6 +24,8 @@ struct vmm_opts {
 	unsigned int hold_ms, late_io;
 	bool stall_cancel;
 	bool json;
+	/* The streams' TLS (libvmig's tls.c): a key file, or none (--insecure). */
+	const char *psk_file;
 };
 
 enum cancel_at { NEVER, PRECOPY, HANDOFF, SWITCHOVER };

@@ -270,6 +270,20 @@ static bool wait_session(struct vmm *v, struct vmig_mig_status *st)
 	return !ret;
 }
 
+/* TLS on a stream, with the key of --psk; nothing with --insecure. */
+static int vmm_secure(struct vmm *v, int fd, bool server)
+{
+	struct vmig_tls_cfg cfg = { .psk_file = v->o->psk_file };
+	char err[512];
+
+	if (!cfg.psk_file)
+		return 0;
+	if (!vmig_tls_handshake(fd, &cfg, server, err, sizeof(err)))
+		return 0;
+	fprintf(stderr, "vmig-guest: %s\n", err);
+	return -1;
+}
+
 static int source(struct vmm *v, const char *name, const char *target,
 		  int streams, struct vmig_mig_start *start, bool show,
 		  enum cancel_at cancel_at)
@@ -294,7 +308,7 @@ static int source(struct vmm *v, const char *name, const char *target,
 	usleep(200000);
 	for (i = 0; target && i < streams; i++) {
 		fds[i] = vmig_net_connect(host, port);
-		if (fds[i] < 0)
+		if (fds[i] < 0 || vmm_secure(v, fds[i], false))
 			return 1;
 	}
 	ret = target ? vmig_mig_start(v->vmfd, start, fds, streams) : 0;
@@ -428,10 +442,10 @@ static int receive(struct vmm *v, const char *name, int lfd,
 		if (lfd >= 0 && st->state == VMIG_MIG_STATE_CONNECTING &&
 		    st->nr_streams > st->streams_attached) {
 			fd = vmig_net_accept(lfd, 1000);
-			if (fd >= 0) {
+			if (fd >= 0 && !vmm_secure(v, fd, true))
 				vmig_mig_add_stream(v->vmfd, fd);
+			if (fd >= 0)
 				close(fd);
-			}
 			continue;
 		}
 		poll(&p, 1, 200);
@@ -526,7 +540,8 @@ static int target(struct vmm *v, const char *name, const char *addr,
 		if (lfd < 0)
 			return 1;
 		fd = vmig_net_accept(lfd, 120000);
-		if (fd < 0 || vmig_mig_start(v->vmfd, &in, &fd, 1)) {
+		if (fd < 0 || vmm_secure(v, fd, true) ||
+		    vmig_mig_start(v->vmfd, &in, &fd, 1)) {
 			fprintf(stderr, "vmig-guest: no migration arrived\n");
 			return 1;
 		}

@@ -206,4 +206,35 @@ int vmig_net_listen(const char *addr, const char *port);
 /* Accept one connection within @timeout_ms (-1: forever); -ETIMEDOUT. */
 int vmig_net_accept(int lfd, int timeout_ms);
 
+/*
+ * tls.c: TLS 1.3 on a connected TCP socket, handshake by GnuTLS, then the
+ * traffic keys into kernel TLS: the socket is then ready for vmig. A
+ * pre-shared key (a file of VMIG_TLS_PSK_BYTES bytes in hex, readable by
+ * its owner only) or X.509: our certificate and key, and the one CA the
+ * peer's certificate must chain to; a client checks the server's name
+ * when @peer_name is set.
+ */
+#define VMIG_TLS_PSK_BYTES 32
+/* The longest a handshake may take: a peer that stalls is dropped. */
+#define VMIG_TLS_HANDSHAKE_S 10
+
+struct vmig_tls_cfg {
+	const char *psk_file;
+	const char *cert_file;
+	const char *key_file;
+	const char *ca_file;
+	const char *peer_name;
+};
+
+/* A new key, in hex, NUL-terminated: @len >= 2 * VMIG_TLS_PSK_BYTES + 1. */
+int vmig_tls_genkey(char *hex, size_t len);
+/*
+ * The handshake on @fd, as the TLS server (the migration target) or
+ * client, then the keys into kTLS. 0, or a negative errno with a message
+ * in @err: -EACCES when the peer did not authenticate (wrong key, unknown
+ * certificate), -EINVAL for bad credentials, -ENOENT without kernel TLS.
+ */
+int vmig_tls_handshake(int fd, const struct vmig_tls_cfg *cfg, bool server,
+		       char *err, size_t errlen);
+
 #endif /* _LIBVMIG_H */

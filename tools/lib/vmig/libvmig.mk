@@ -15,7 +15,7 @@ LIBVMIG_SRC := $(VMIG_ROOT)/tools/lib/vmig
 LIBVMIG_O ?= $(VMIG_ROOT)/build/lib
 LIBVMIG := $(LIBVMIG_O)/libvmig.a
 LIBVMIG_CFLAGS := -I$(VMIG_ROOT)/tools/lib -I$(VMIG_ROOT)/include/uapi
-LIBVMIG_LIBS := -lisal
+LIBVMIG_LIBS := -lisal -lgnutls
 LIBVMIG_LDLIBS := $(LIBVMIG) $(LIBVMIG_LIBS)
 
 $(LIBVMIG): $(wildcard $(LIBVMIG_SRC)/*.[ch] $(LIBVMIG_SRC)/kshim/*.h \

@@ -11,8 +11,9 @@ pkgs=(
 	xz-utils kmod cpio python3 dwarves
 	# the test VM, and the programs the tests run in it
 	qemu-system-x86 busybox-static dmsetup iproute2 lz4
-	# the userspace tools and libvmig: JSON output (json-c), CRC32C (ISA-L)
-	libjson-c-dev libisal-dev
+	# the userspace tools and libvmig: JSON output (json-c), CRC32C (ISA-L),
+	# the streams' TLS handshake (GnuTLS)
+	libjson-c-dev libisal-dev libgnutls28-dev
 	# the benchmarks
 	fio
 	# lint: the modules, and every shell script

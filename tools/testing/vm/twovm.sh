@@ -60,6 +60,9 @@ host() {
 now() { date +%s.%N; }
 since() { echo "$(now) $1" | awk '{ printf "%.1f", $1 - $2 }'; }
 
+# The streams' pre-shared key, the same for both VMs of a run.
+psk=$(python3 -c 'import secrets; print(secrets.token_hex(32))')
+
 free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
@@ -75,7 +78,7 @@ free_port() {
 boot() {
 	local role=$1 dir=$out/$scen/$1
 	mkdir -p "$dir"
-	echo "kselftest twovm_role.sh $role $scen" >"$dir/plan"
+	echo "kselftest twovm_role.sh $role $scen $psk" >"$dir/plan"
 	rm -f "$dir/qemu.pid"
 	VMIG_VM_CPUS=1 VMIG_VM_MEM=${VMIG_TWOVM_MEM:-1024} \
 		VMIG_VM_TIMEOUT=${VMIG_VM_TIMEOUT:-300} \
