@@ -273,7 +273,6 @@ int vmig_sock_attach(struct vmig_stream *s, int fd);
 void vmig_sock_detach(struct vmig_stream *s);
 void vmig_sock_shutdown(struct vmig_stream *s);
 int vmig_sock_send(struct vmig_stream *s, const void *buf, size_t len);
-int vmig_sock_recv(struct vmig_stream *s, void *buf, size_t len);
 int vmig_sock_send_rec(struct vmig_stream *s, u16 type, const void *payload,
 		       u32 len);
 int vmig_sock_recv_rec(struct vmig_stream *s);

@@ -28,7 +28,7 @@
 static unsigned int stream_timeout_s = 60;
 module_param(stream_timeout_s, uint, 0644);
 MODULE_PARM_DESC(stream_timeout_s,
-		 "Fail a migration whose peer neither sends nor receives for this many seconds (default 60)");
+		 "Fail a migration when one record takes longer than this many seconds to move (default 60)");
 
 /* How long a stream may stay silent, in jiffies. */
 long vmig_stream_timeout(void)
@@ -140,9 +140,14 @@ static u8 vmig_sock_tls_type(const struct msghdr *msg,
  */
 #define VMIG_TLS_MAX_BYTES BIT_ULL(38)
 
-/* Move @len bytes from or to @buf, all of them, counting them on the wire. */
+/*
+ * Move @len bytes from or to @buf, all of them, counting them on the wire,
+ * by @deadline (jiffies): each call waits only what is left of it, so that
+ * a peer that trickles a record in, a byte at a time, fails as one that
+ * sends nothing does.
+ */
 static int vmig_sock_xfer(struct vmig_stream *s, void *buf, size_t len,
-			  bool send)
+			  bool send, unsigned long deadline)
 {
 	union {
 		struct cmsghdr cm;
@@ -157,6 +162,14 @@ static int vmig_sock_xfer(struct vmig_stream *s, void *buf, size_t len,
 	if (s->tls && *count + len > VMIG_TLS_MAX_BYTES)
 		return -EMSGSIZE;
 	while (len) {
+		long left = (long)(deadline - jiffies);
+
+		if (left <= 0)
+			return -ETIMEDOUT;
+		if (send)
+			WRITE_ONCE(s->sock->sk->sk_sndtimeo, left);
+		else
+			WRITE_ONCE(s->sock->sk->sk_rcvtimeo, left);
 		memset(&msg, 0, sizeof(msg));
 		iov.iov_base = buf;
 		iov.iov_len = len;
@@ -188,15 +201,12 @@ static int vmig_sock_xfer(struct vmig_stream *s, void *buf, size_t len,
 	return 0;
 }
 
+/* Send a whole record, within the stream timeout. */
 int vmig_sock_send(struct vmig_stream *s, const void *buf, size_t len)
 {
 	/* kernel_sendmsg() only reads the kvec's memory. */
-	return vmig_sock_xfer(s, (void *)buf, len, true);
-}
-
-int vmig_sock_recv(struct vmig_stream *s, void *buf, size_t len)
-{
-	return vmig_sock_xfer(s, buf, len, false);
+	return vmig_sock_xfer(s, (void *)buf, len, true,
+			      jiffies + vmig_stream_timeout());
 }
 
 /* Send a small record: one of the fixed-size types. */
@@ -218,20 +228,23 @@ int vmig_sock_send_rec(struct vmig_stream *s, u16 type, const void *payload,
 /*
  * Receive a record into s->rec, its payload right after the header, and
  * check it: returns its type, or -EBADMSG for a malformed header or a bad
- * CRC, or the error of the socket.
+ * CRC, or the error of the socket (-ETIMEDOUT when the whole record took
+ * longer than the stream timeout).
  */
 int vmig_sock_recv_rec(struct vmig_stream *s)
 {
+	unsigned long deadline = jiffies + vmig_stream_timeout();
 	struct vmig_wire_rec *rec = s->rec;
 	int ret;
 
-	ret = vmig_sock_recv(s, rec, sizeof(*rec));
+	ret = vmig_sock_xfer(s, rec, sizeof(*rec), false, deadline);
 	if (ret)
 		return ret;
 	ret = vmig_wire_check_rec(rec);
 	if (ret)
 		return ret;
-	ret = vmig_sock_recv(s, rec + 1, le32_to_cpu(rec->len));
+	ret = vmig_sock_xfer(s, rec + 1, le32_to_cpu(rec->len), false,
+			     deadline);
 	if (ret)
 		return ret;
 	if (vmig_wire_rec_crc(rec, rec + 1) != le32_to_cpu(rec->crc))

@@ -1036,18 +1036,18 @@ TEST_F(ktls, key_update)
  * test_attach_delay_ms between its check that the session runs and the
  * attach.
  */
-#define HOOK_DIR "/sys/module/vmig/parameters/"
+#define PARAM_DIR "/sys/module/vmig/parameters/"
 
-static int set_hook(const char *name, const char *ms)
+static int set_param(const char *name, const char *val)
 {
 	char path[128];
 	int fd, ret = 0;
 
-	snprintf(path, sizeof(path), HOOK_DIR "%s", name);
+	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
 	fd = open(path, O_WRONLY);
 	if (fd < 0)
 		return -errno;
-	if (write(fd, ms, strlen(ms)) < 0)
+	if (write(fd, val, strlen(val)) < 0)
 		ret = -errno;
 	close(fd);
 	return ret;
@@ -1070,7 +1070,7 @@ FIXTURE_SETUP(race)
 	self->dev = vmig_open_dev();
 	if (self->dev == -ENOENT)
 		SKIP(return, "vmig module not loaded");
-	if (access(HOOK_DIR "test_end_delay_ms", W_OK))
+	if (access(PARAM_DIR "test_end_delay_ms", W_OK))
 		SKIP(return, "no test hooks (CONFIG_VMIG_DEBUG)");
 	ASSERT_EQ(0, vm_new(self->dev, &self->vm, 64));
 	/* Destroyed by name: the descriptor is the last reference. */
@@ -1085,8 +1085,8 @@ FIXTURE_TEARDOWN(race)
 {
 	if (self->dev < 0)
 		return;
-	set_hook("test_end_delay_ms", "0");
-	set_hook("test_attach_delay_ms", "0");
+	set_param("test_end_delay_ms", "0");
+	set_param("test_attach_delay_ms", "0");
 	if (self->peer >= 0)
 		close(self->peer);
 	if (self->vm.mem && self->vm.mem != MAP_FAILED)
@@ -1112,7 +1112,7 @@ static void fail_session(struct __test_metadata *_metadata, int peer)
  */
 TEST_F(race, release_during_end)
 {
-	ASSERT_EQ(0, set_hook("test_end_delay_ms", "500"));
+	ASSERT_EQ(0, set_param("test_end_delay_ms", "500"));
 	fail_session(_metadata, self->peer);
 	usleep(100 * 1000);	/* the thread is in the window */
 	ASSERT_EQ(0, munmap(self->vm.mem, self->vm.nr_pages * VMIG_PAGE_SIZE));
@@ -1149,7 +1149,7 @@ TEST_F(race, attach_during_end)
 
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
 	a.fd = sv[0];
-	ASSERT_EQ(0, set_hook("test_attach_delay_ms", "500"));
+	ASSERT_EQ(0, set_param("test_attach_delay_ms", "500"));
 	ASSERT_EQ(0, pthread_create(&t, NULL, add_stream_fn, &a));
 	usleep(100 * 1000);	/* the attach is in the window */
 	fail_session(_metadata, self->peer);
@@ -1161,6 +1161,51 @@ TEST_F(race, attach_during_end)
 	EXPECT_EQ(EBADMSG, st.error);
 	close(sv[0]);
 	close(sv[1]);
+}
+
+/*
+ * A peer that trickles a record in, a byte every 300 ms, under a stream
+ * timeout of 1 s: every byte would restart a timeout per receive; the
+ * deadline per record fails the session within about a second.
+ */
+TEST(trickled_record)
+{
+	struct vmig_mig_start in = { .flags = VMIG_MIG_INCOMING };
+	struct vmig_wire_hello h = hello(64);
+	unsigned char buf[256];
+	struct vmig_mig_status st = { 0 };
+	size_t n = rec(buf, VMIG_REC_HELLO, &h, sizeof(h)), i;
+	int dev = vmig_open_dev(), sv[2];
+	struct timespec t0, t1;
+	struct vm vm;
+
+	if (dev == -ENOENT)
+		SKIP(return, "vmig module not loaded");
+	ASSERT_EQ(0, set_param("stream_timeout_s", "1"));
+	ASSERT_EQ(0, vm_new(dev, &vm, 64));
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	ASSERT_EQ(0, vmig_mig_start(vm.fd, &in, &sv[0], 1));
+	close(sv[0]);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < n; i++) {
+		if (write(sv[1], buf + i, 1) != 1)
+			break;
+		usleep(300 * 1000);
+		if (!vmig_mig_status(vm.fd, &st, 0) &&
+		    vmig_mig_ended(st.state))
+			break;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	set_param("stream_timeout_s", "60");
+	EXPECT_EQ(VMIG_MIG_STATE_FAILED,
+		  wait_state(vm.fd, VMIG_MIG_STATE_FAILED, 10, &st));
+	EXPECT_EQ(ETIMEDOUT, st.error);
+	/* Failed while the peer still trickled, not after it stopped. */
+	EXPECT_LT(i, n);
+	EXPECT_LT(t1.tv_sec - t0.tv_sec, 5);
+	close(sv[1]);
+	vm_del(dev, &vm);
+	close(dev);
 }
 
 /* Every input the migration ioctls reject. */

@@ -394,7 +394,8 @@ struct vmig_vm_stats {
  * their network namespace and the socket options set before the hand-over
  * (kTLS included: install the "tls" ULP and keys first, and the session's
  * traffic is encrypted), but for their send and receive timeouts, which
- * the session sets to the module parameter stream_timeout_s. The stream's format is drawn in
+ * the session sets so that every record moves whole within the module
+ * parameter stream_timeout_s. The stream's format is drawn in
  * <linux/vmig_wire.h>.
  *
  * A VM has at most one session at a time. The source session starts write
@@ -435,7 +436,7 @@ struct vmig_vm_stats {
  * EPROTO for a record out of place or a handshake the target cannot
  * accept (version, page size, parameters), EMSGSIZE for memory sizes that
  * differ, ECONNRESET when the peer closed or reset the connection,
- * ETIMEDOUT when the peer stayed silent for too long (the module
+ * ETIMEDOUT when a record took too long to move whole (the module
  * parameter stream_timeout_s, default 60 s), EIO when the memory digests
  * differ, ENOMEM. A peer that cancels closes its streams: the other side
  * fails with ECONNRESET.
