@@ -36,6 +36,18 @@ long vmig_stream_timeout(void)
 	return (long)max(READ_ONCE(stream_timeout_s), 1U) * HZ;
 }
 
+/*
+ * Only TCP and MPTCP, over IPv4 or IPv6: the streams cross hosts, and other
+ * families have semantics of their own (an AF_UNIX peer with SO_PASSCRED
+ * would see the kernel thread's credentials).
+ */
+static bool vmig_sock_is_tcp(const struct sock *sk)
+{
+	return (sk->sk_family == AF_INET || sk->sk_family == AF_INET6) &&
+	       (sk->sk_protocol == IPPROTO_TCP ||
+		sk->sk_protocol == IPPROTO_MPTCP);
+}
+
 /* Under the socket's lock: does @sk run kernel TLS? */
 static bool vmig_sock_is_tls(struct sock *sk)
 {
@@ -59,6 +71,10 @@ int vmig_sock_attach(struct vmig_stream *s, int fd)
 	if (sock->type != SOCK_STREAM || sock->state != SS_CONNECTED) {
 		sockfd_put(sock);
 		return -EPROTOTYPE;
+	}
+	if (!vmig_sock_is_tcp(sock->sk)) {
+		sockfd_put(sock);
+		return -EPROTONOSUPPORT;
 	}
 	lock_sock(sock->sk);
 	sock->sk->sk_rcvtimeo = timeout;

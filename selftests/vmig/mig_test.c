@@ -162,6 +162,29 @@ static void close_all(int *fds, int n)
 		close(fds[n]);
 }
 
+/*
+ * A connected TCP pair over the loopback, as socketpair() gives: vmig
+ * takes TCP (and MPTCP) only. @sv[0] is accepted, @sv[1] connected.
+ */
+static int tcp_pair(int sv[2])
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	int l;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (l < 0 || bind(l, (void *)&a, sizeof(a)) || listen(l, 1) ||
+	    getsockname(l, (void *)&a, &len))
+		return -1;
+	sv[1] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (sv[1] < 0 || connect(sv[1], (void *)&a, sizeof(a)))
+		return -1;
+	sv[0] = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+	close(l);
+	return sv[0] < 0 ? -1 : 0;
+}
+
 /* Wait until @fd's session is in @state (or ended); its state. */
 static __u32 wait_state(int fd, __u32 state, int timeout_s,
 			struct vmig_mig_status *st)
@@ -542,8 +565,7 @@ FIXTURE_SETUP(peer)
 	if (self->dev == -ENOENT)
 		SKIP(return, "vmig module not loaded");
 	ASSERT_EQ(0, vm_new(self->dev, &self->vm, 64));
-	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
-				self->sv));
+	ASSERT_EQ(0, tcp_pair(self->sv));
 	ASSERT_EQ(0, vmig_mig_start(self->vm.fd, &in, &self->sv[0], 1));
 	close(self->sv[0]);
 }
@@ -817,7 +839,7 @@ FIXTURE_SETUP(at_end)
 		SKIP(return, "vmig module not loaded");
 	ASSERT_EQ(0, vm_new(self->dev, &self->vm, 32));
 	memset(self->vm.mem, 7, 32 * VMIG_PAGE_SIZE);
-	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	ASSERT_EQ(0, tcp_pair(sv));
 	ASSERT_EQ(0, vmig_mig_start(self->vm.fd, &out, sv, 1));
 	close(sv[0]);
 	self->fd = sv[1];
@@ -1075,7 +1097,7 @@ FIXTURE_SETUP(race)
 	ASSERT_EQ(0, vm_new(self->dev, &self->vm, 64));
 	/* Destroyed by name: the descriptor is the last reference. */
 	ASSERT_EQ(0, vmig_vm_destroy(self->dev, self->vm.name));
-	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	ASSERT_EQ(0, tcp_pair(sv));
 	ASSERT_EQ(0, vmig_mig_start(self->vm.fd, &in, &sv[0], 1));
 	close(sv[0]);
 	self->peer = sv[1];
@@ -1147,7 +1169,7 @@ TEST_F(race, attach_during_end)
 	pthread_t t;
 	int sv[2];
 
-	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	ASSERT_EQ(0, tcp_pair(sv));
 	a.fd = sv[0];
 	ASSERT_EQ(0, set_param("test_attach_delay_ms", "500"));
 	ASSERT_EQ(0, pthread_create(&t, NULL, add_stream_fn, &a));
@@ -1183,7 +1205,7 @@ TEST(trickled_record)
 		SKIP(return, "vmig module not loaded");
 	ASSERT_EQ(0, set_param("stream_timeout_s", "1"));
 	ASSERT_EQ(0, vm_new(dev, &vm, 64));
-	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	ASSERT_EQ(0, tcp_pair(sv));
 	ASSERT_EQ(0, vmig_mig_start(vm.fd, &in, &sv[0], 1));
 	close(sv[0]);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -1213,7 +1235,7 @@ TEST(bad_input)
 {
 	struct vmig_mig_start good = { .compress = VMIG_COMPRESS_AUTO };
 	struct vmig_mig_start in = { .flags = VMIG_MIG_INCOMING }, s;
-	int dev = vmig_open_dev(), sv[2], sv2[2], udp, tcp, fds[2];
+	int dev = vmig_open_dev(), sv[2], sv2[2], unix_sv[2], udp, tcp, fds[2];
 	struct vmig_mig_switchover so = { .size = sizeof(so) };
 	struct vmig_mig_add_stream add = { .size = sizeof(add) };
 	struct vmig_mig_status st;
@@ -1224,8 +1246,9 @@ TEST(bad_input)
 		SKIP(return, "vmig module not loaded");
 	ASSERT_EQ(0, vm_new(dev, &vm, 16));
 	ASSERT_EQ(0, vm_new(dev, &vm2, 16));
-	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
-	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv2));
+	ASSERT_EQ(0, tcp_pair(sv));
+	ASSERT_EQ(0, tcp_pair(sv2));
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, unix_sv));
 	udp = socket(AF_INET, SOCK_DGRAM, 0);
 	tcp = socket(AF_INET, SOCK_STREAM, 0);
 
@@ -1274,6 +1297,8 @@ TEST(bad_input)
 	EXPECT_EQ(-EPROTOTYPE, vmig_mig_start(vm.fd, &s, fds, 1));
 	fds[0] = tcp;
 	EXPECT_EQ(-EPROTOTYPE, vmig_mig_start(vm.fd, &s, fds, 1));
+	/* Connected, stream, but not TCP: AF_UNIX is refused. */
+	EXPECT_EQ(-EPROTONOSUPPORT, vmig_mig_start(vm.fd, &s, unix_sv, 1));
 	fds[0] = sv[0];
 	fds[1] = dup(sv[0]);
 	EXPECT_EQ(-EINVAL, vmig_mig_start(vm.fd, &s, fds, 2));
@@ -1333,6 +1358,8 @@ TEST(bad_input)
 
 	close(udp);
 	close(tcp);
+	close(unix_sv[0]);
+	close(unix_sv[1]);
 	close(sv[0]);
 	close(sv[1]);
 	close(sv2[0]);

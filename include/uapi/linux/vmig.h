@@ -512,7 +512,8 @@ enum {
  * must be 0 on the target, or a descriptor repeated, EBADF for a
  * descriptor that is not open, ENOTSOCK for one that is not a socket,
  * EPROTOTYPE for a socket that is not a connected SOCK_STREAM socket,
- * ENOMEM.
+ * EPROTONOSUPPORT for one that is not TCP or MPTCP over IPv4 or IPv6
+ * (AF_UNIX included), ENOMEM.
  */
 struct vmig_mig_start {
 	__u32 size;
