@@ -11,7 +11,7 @@
 dir=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=SCRIPTDIR/tap.sh
 . "$dir/tap.sh"
-echo "1..34"
+echo "1..36"
 wl=$dir/dm_wl
 work=$(mktemp -d)
 EBADE=52
@@ -20,7 +20,8 @@ BLOCKS=4096 # 16 MiB of 4 KiB blocks
 loop='' loop2=''
 
 cleanup() {
-	for d in vmig-a vmig-b vmig-c vmig-d vmig-slow vmig-slow2 vmig-flaky; do
+	for d in vmig-a vmig-b vmig-c vmig-d vmig-e vmig-f vmig-g vmig-slow \
+		vmig-slow2 vmig-flaky; do
 		dmsetup remove "$d" 2>/dev/null
 	done
 	[ -n "$loop" ] && losetup -d "$loop" 2>/dev/null
@@ -355,6 +356,29 @@ migctl disk handoff vmig-b >/dev/null
 migctl disk export vmig-b "$work/pkg" >/dev/null
 migctl disk import vmig-a "$work/pkg" wait >/dev/null
 migctl disk complete vmig-b
+
+# --- the fence across a table reload; one filter per table ----------------
+
+# A filter handed off (gone) whose table is loaded again, as is: the new
+# table must stay gone, or the source's IO would reach the storage that
+# the target now owns.
+mk vmig-e 0
+mk vmig-f 1 incoming
+migctl disk handoff vmig-e >/dev/null &&
+	migctl disk export vmig-e "$work/pkg-e" >/dev/null &&
+	migctl disk import vmig-f "$work/pkg-e" wait >/dev/null &&
+	migctl disk complete vmig-e && [ "$(state vmig-e)" = gone ] &&
+	dmsetup table vmig-e | dmsetup load vmig-e && dmsetup resume vmig-e &&
+	[ "$(state vmig-e)" = gone ] && "$wl" probe "$(dev vmig-e)" $EBADE
+result $? "a table reloaded over a handed-off filter keeps the fence"
+# Two vmig targets in one table would share one device number.
+printf '0 8 vmig /dev/mapper/vmig-slow 0\n8 8 vmig /dev/mapper/vmig-slow 8\n' |
+	dmsetup create vmig-g 2>"$work/two.err"
+r=$?
+[ $r -ne 0 ] && ! dmsetup info vmig-g >/dev/null 2>&1
+result $? "a table with two vmig targets is refused"
+dmsetup remove vmig-e
+dmsetup remove vmig-f
 
 # --- errors from the backing device -------------------------------------
 

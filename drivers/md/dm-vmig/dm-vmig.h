@@ -224,7 +224,7 @@ int vmig_dm_import(struct vmig_dm *c, const void *pkg, size_t len,
 
 /* registry.c: the filters by device number, for ctl.c. */
 int vmig_dm_register(struct vmig_dm *c, dev_t dev);
-void vmig_dm_activate(struct vmig_dm *c);
+bool vmig_dm_activate(struct vmig_dm *c);
 void vmig_dm_unregister(struct vmig_dm *c);
 struct vmig_dm_reg *vmig_dm_reg_get(dev_t dev);
 void vmig_dm_reg_put(struct vmig_dm_reg *reg);

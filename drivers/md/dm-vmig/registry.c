@@ -13,7 +13,9 @@
  *
  * A table that is loaded but not resumed yet does not take IO: lookups
  * skip it until its resume activates it. While a table is replaced, two
- * registrations of the same device may exist; the newest active one wins.
+ * registrations of the same device may exist; the newest active one wins,
+ * and inherits the fence of the one it replaces (vmig_dm_activate()). One
+ * table holds at most one vmig target: a device has one filter state.
  */
 #include <linux/kref.h>
 #include <linux/list.h>
@@ -30,6 +32,7 @@
  *	holds one
  * @lock: calls into the filter under read, unregistering under write
  * @dev: the device-mapper device's number
+ * @table: the table of the filter, compared, never followed
  * @active: the filter's table has been resumed; under vmig_dm_regs_lock
  * @dead: unregistered; under @lock
  * @c: the filter, valid while not @dead
@@ -39,6 +42,7 @@ struct vmig_dm_reg {
 	struct kref ref;
 	struct rw_semaphore lock;
 	dev_t dev;
+	const struct dm_table *table;
 	bool active;
 	bool dead;
 	struct vmig_dm *c;
@@ -52,11 +56,13 @@ static DEFINE_MUTEX(vmig_dm_regs_lock); /* the list and @active */
  * @c: the filter; sets @c->reg
  * @dev: its device-mapper device
  *
- * Return: 0 or -ENOMEM.
+ * Return: 0, -EBUSY when the filter's table has a vmig target already, or
+ * -ENOMEM.
  */
 int vmig_dm_register(struct vmig_dm *c, dev_t dev)
 {
-	struct vmig_dm_reg *reg;
+	struct vmig_dm_reg *reg, *other;
+	int ret = 0;
 
 	reg = kzalloc(sizeof(*reg), GFP_KERNEL);
 	if (!reg)
@@ -64,10 +70,19 @@ int vmig_dm_register(struct vmig_dm *c, dev_t dev)
 	kref_init(&reg->ref);
 	init_rwsem(&reg->lock);
 	reg->dev = dev;
+	reg->table = c->ti->table;
 	reg->c = c;
 	mutex_lock(&vmig_dm_regs_lock);
-	list_add(&reg->node, &vmig_dm_regs);
+	list_for_each_entry(other, &vmig_dm_regs, node)
+		if (other->dev == dev && other->table == reg->table)
+			ret = -EBUSY;
+	if (!ret)
+		list_add(&reg->node, &vmig_dm_regs);
 	mutex_unlock(&vmig_dm_regs_lock);
+	if (ret) {
+		kfree(reg);
+		return ret;
+	}
 	c->reg = reg;
 	return 0;
 }
@@ -75,12 +90,33 @@ int vmig_dm_register(struct vmig_dm *c, dev_t dev)
 /**
  * vmig_dm_activate() - the filter's table was resumed: make it findable
  * @c: the filter
+ *
+ * Return: whether the filter it replaces (the active one of an older table
+ * of the same device, still there while the new one resumes) is GONE: the
+ * caller keeps the fence, so that reloading the table after a hand-off
+ * does not let the source's IO reach the storage again.
  */
-void vmig_dm_activate(struct vmig_dm *c)
+bool vmig_dm_activate(struct vmig_dm *c)
 {
+	struct vmig_dm_reg *reg;
+	bool gone = false;
+
 	mutex_lock(&vmig_dm_regs_lock);
+	list_for_each_entry(reg, &vmig_dm_regs, node) {
+		if (reg == c->reg || reg->dev != c->reg->dev || !reg->active)
+			continue;
+		down_read(&reg->lock);
+		if (!reg->dead) {
+			spin_lock_irq(&reg->c->lock);
+			gone = reg->c->state == VMIG_DISK_ST_GONE;
+			spin_unlock_irq(&reg->c->lock);
+		}
+		up_read(&reg->lock);
+		break;
+	}
 	c->reg->active = true;
 	mutex_unlock(&vmig_dm_regs_lock);
+	return gone;
 }
 
 static void vmig_dm_reg_free(struct kref *ref)

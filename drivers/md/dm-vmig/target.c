@@ -150,7 +150,8 @@ static int vmig_dm_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	devt = disk_devt(dm_disk(dm_table_get_md(ti->table)));
 	ret = vmig_dm_register(c, devt);
 	if (ret) {
-		ti->error = "Cannot register the filter";
+		ti->error = ret == -EBUSY ? "Only one vmig target per table" :
+			    "Cannot register the filter";
 		goto bad;
 	}
 
@@ -259,12 +260,21 @@ static void vmig_dm_postsuspend(struct dm_target *ti)
 static void vmig_dm_resume(struct dm_target *ti)
 {
 	struct vmig_dm *c = ti->private;
+	bool gone = vmig_dm_activate(c);
 
 	spin_lock_irq(&c->lock);
+	/*
+	 * A table loaded over a filter that was handed off stays fenced,
+	 * unless it says it is incoming; IO is not let in before this.
+	 */
+	if (gone && c->state == VMIG_DISK_ST_RUNNING) {
+		c->state = VMIG_DISK_ST_GONE;
+		DMINFO("%s: replaces a filter that was handed off: gone",
+		       vmig_dm_name(c));
+	}
 	c->suspending = false;
 	vmig_dm_kick(c);
 	spin_unlock_irq(&c->lock);
-	vmig_dm_activate(c);
 }
 
 static void vmig_dm_status(struct dm_target *ti, status_type_t type,
