@@ -439,8 +439,13 @@ static int receive(struct vmm *v, const char *name, int lfd,
 			return -1;
 		if (vmig_mig_ended(st->state))
 			break;
+		/*
+		 * Before the first HELLO the number of streams is not known
+		 * (0): accept meanwhile, since the source does the TLS
+		 * handshake of every stream before it starts.
+		 */
 		if (lfd >= 0 && st->state == VMIG_MIG_STATE_CONNECTING &&
-		    st->nr_streams > st->streams_attached) {
+		    (!st->nr_streams || st->nr_streams > st->streams_attached)) {
 			fd = vmig_net_accept(lfd, 1000);
 			if (fd >= 0 && !vmm_secure(v, fd, true))
 				vmig_mig_add_stream(v->vmfd, fd);
