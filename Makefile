@@ -67,6 +67,7 @@ selftests: lib
 	$(MAKE) -C selftests/vmig KBUILD=$(kdir) OUTPUT=$(BUILD)/tests \
 		LIBVMIG_O=$(BUILD)/lib
 	cp selftests/vmig/*.sh $(BUILD)/tests/
+	selftests/vmig/mkcerts.sh $(BUILD)/tests
 
 check:
 	tools/testing/check.sh

@@ -28,7 +28,8 @@ a=vmig-a b=vmig-b work=$(mktemp -d)
 cleanup() {
 	netns_del $a $b
 	for vm in mig-ns-src mig-ns-dst mig-ns-evil mig-ns-dst2 mig-ns-dst3 \
-		mig-ns-cap1 mig-ns-cap1-src mig-ns-cap2 mig-ns-cap2-src; do
+		mig-ns-cap1 mig-ns-cap1-src mig-ns-cap2 mig-ns-cap2-src \
+		mig-ns-dst4 mig-ns-dst5; do
 		migctl vm destroy "$vm" 2>/dev/null
 	done
 	rm -rf "$work"
@@ -36,7 +37,7 @@ cleanup() {
 trap cleanup EXIT
 
 echo "TAP version 13"
-echo "1..11"
+echo "1..13"
 # The key both hosts hold, and another one.
 (umask 077 && migctl genkey >"$work/psk" && migctl genkey >"$work/other") ||
 	exit 1
@@ -117,6 +118,40 @@ sed 's/^/# /' "$work/fake.err"
 [ $src -ne 0 ] && grep -q "TLS handshake failed" "$work/fake.err" &&
 	! grep -q '"state":"done"' "$work/fake.json"
 result $? "a target without the key cannot make the source report done"
+
+# X.509 (mkcerts.sh made the credentials at build time): both sides'
+# certificates from one CA, the source checking the target's name; then a
+# target whose certificate names the right host but chains to nothing.
+x509() { echo "--cert $dir/tls-$1.pem --key $dir/tls-$1.key --ca $dir/tls-ca.pem"; }
+migctl vm create mig-ns-dst4 8M && migctl vm create mig-ns-dst5 8M
+# shellcheck disable=SC2046 # x509's words
+"$ip" netns exec $b migctl listen mig-ns-dst4 --addr 10.77.0.2 --port 7075 \
+	--timeout 60 --quiet $(x509 dst) 2>"$work/listen4.err" &
+listener=$!
+sleep 1
+# shellcheck disable=SC2046
+"$ip" netns exec $a migctl migrate mig-ns-src 10.77.0.2:7075 $(x509 src) \
+	--peer-name vmig-dst --on-stall force --quiet 2>"$work/x509.err"
+src=$?
+wait $listener
+dst=$?
+sed 's/^/# /' "$work/x509.err" "$work/listen4.err"
+[ $src -eq 0 ] && [ $dst -eq 0 ] &&
+	migctl status mig-ns-dst4 --json | grep -q '"state":"done"'
+result $? "X.509: certificates from one CA, the target's name checked"
+# shellcheck disable=SC2046
+"$ip" netns exec $b migctl listen mig-ns-dst5 --addr 10.77.0.2 --port 7076 \
+	--timeout 10 --quiet $(x509 rogue) >/dev/null 2>&1 &
+listener=$!
+sleep 1
+# shellcheck disable=SC2046
+"$ip" netns exec $a migctl migrate mig-ns-src 10.77.0.2:7076 $(x509 src) \
+	--peer-name vmig-dst --on-stall force --quiet 2>"$work/rogue.err"
+src=$?
+wait $listener
+sed 's/^/# /' "$work/rogue.err"
+[ $src -ne 0 ] && grep -q "NOT trusted" "$work/rogue.err"
+result $? "a target whose certificate does not chain to the CA is refused"
 
 # A pattern the guest writes all over its memory (vmig-guest --content
 # text), sent uncompressed: on the wire in clear without TLS (so that the

@@ -12,8 +12,8 @@ pkgs=(
 	# the test VM, and the programs the tests run in it
 	qemu-system-x86 busybox-static dmsetup iproute2 lz4
 	# the userspace tools and libvmig: JSON output (json-c), CRC32C (ISA-L),
-	# the streams' TLS handshake (GnuTLS)
-	libjson-c-dev libisal-dev libgnutls28-dev
+	# the streams' TLS handshake (GnuTLS); openssl makes the tests' X.509
+	libjson-c-dev libisal-dev libgnutls28-dev openssl
 	# the benchmarks
 	fio
 	# lint: the modules, and every shell script
