@@ -8,7 +8,10 @@
  * pair that tc shapes to the link rate given by -r). For each content
  * (zero pages, text-like pages, random pages) it migrates a VM of -m MiB
  * with --compress none, lz4 and auto, and sends the same memory through
- * 'lz4 -1 | TCP | lz4 -d', the pipeline a user could build instead. With
+ * 'lz4 -1 | TCP | lz4 -d', the pipeline a user could build instead, and
+ * migrates it once more with --compress auto over TLS 1.3 (libvmig's
+ * handshake, kernel TLS; the default of migctl) to weigh TLS against the
+ * plain TCP of the other runs. With
  * -d it migrates text-like memory that a writer keeps dirtying at each of
  * the given rates (pages per second), to show rounds and downtime.
  *
@@ -232,7 +235,57 @@ static void wait_end(int fd, struct vmig_mig_status *st)
 		poll(&p, 1, 20);
 }
 
-/* One vmig migration of @src's memory; the writer runs at @rate. */
+/* The key of the TLS runs: a file of its own, readable by us only. */
+static char psk_path[64];
+
+struct tls_side {
+	int fd;
+	int ret;
+};
+
+static void *tls_server(void *arg)
+{
+	struct vmig_tls_cfg cfg = { .psk_file = psk_path };
+	struct tls_side *t = arg;
+	char e[256];
+
+	t->ret = vmig_tls_handshake(t->fd, &cfg, true, e, sizeof(e));
+	if (t->ret)
+		warnx("TLS server: %s", e);
+	return NULL;
+}
+
+/* TLS on a connected pair: the target's side in a thread, ours here. */
+static void tls_pair(int sfd, int dfd)
+{
+	struct vmig_tls_cfg cfg = { .psk_file = psk_path };
+	struct tls_side t = { .fd = dfd };
+	pthread_t th;
+	char e[256];
+
+	if (!*psk_path) {
+		char hex[2 * VMIG_TLS_PSK_BYTES + 1];
+		int fd;
+
+		snprintf(psk_path, sizeof(psk_path), "/tmp/mig_bench.XXXXXX");
+		fd = mkstemp(psk_path);
+		if (fd < 0 || vmig_tls_genkey(hex, sizeof(hex)) ||
+		    dprintf(fd, "%s\n", hex) < 0)
+			err(1, "the TLS key");
+		close(fd);
+	}
+	pthread_create(&th, NULL, tls_server, &t);
+	if (vmig_tls_handshake(sfd, &cfg, false, e, sizeof(e)))
+		errx(1, "TLS: %s", e);
+	pthread_join(th, NULL);
+	if (t.ret)
+		errx(1, "TLS server failed");
+}
+
+/*
+ * One vmig migration of @src's memory; the writer runs at @rate; over
+ * TLS when @what says "tls".
+ */
 static void run_vmig(struct vm *src, enum content c, __u32 compress,
 		     const char *what, unsigned int rate)
 {
@@ -254,6 +307,8 @@ static void run_vmig(struct vm *src, enum content c, __u32 compress,
 	for (i = 0; i < streams; i++) {
 		sfd[i] = connect_to(&addr);
 		dfd[i] = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (strstr(what, "tls"))
+			tls_pair(sfd[i], dfd[i]);
 	}
 	if (rate)
 		pthread_create(&t, NULL, writer_fn, &w);
@@ -432,6 +487,7 @@ int main(int argc, char **argv)
 		run_vmig(&src, c, VMIG_COMPRESS_NONE, "none", 0);
 		run_vmig(&src, c, VMIG_COMPRESS_LZ4, "lz4", 0);
 		run_vmig(&src, c, VMIG_COMPRESS_AUTO, "auto", 0);
+		run_vmig(&src, c, VMIG_COMPRESS_AUTO, "auto-tls", 0);
 		run_pipeline(&src, c);
 		vm_del(&src);
 	}
@@ -464,11 +520,12 @@ int main(int argc, char **argv)
 	printf("\nratios, same run:\n");
 	for (c = 0; c < NR_CONTENT; c++) {
 		struct result *n = find("none", c), *l = find("lz4", c),
-			      *a = find("auto", c), *pl = find("pipeline", c);
+			      *a = find("auto", c), *pl = find("pipeline", c),
+			      *tl = find("auto-tls", c);
 
-		printf("  %-7s auto/none %.3f  lz4/none %.3f  auto/pipeline %.3f\n",
+		printf("  %-7s auto/none %.3f  lz4/none %.3f  auto/pipeline %.3f  tls/plain %.3f\n",
 		       content_names[c], thru(a) / thru(n), thru(l) / thru(n),
-		       thru(a) / thru(pl));
+		       thru(a) / thru(pl), thru(tl) / thru(a));
 	}
 
 	printf("JSON {\"link\":\"%s\",\"link_bytes_per_s\":%.0f,",
@@ -490,5 +547,7 @@ int main(int argc, char **argv)
 		       r->lz4_pages, r->raw_pages, r->zero_pages);
 	}
 	printf("]}\n");
+	if (*psk_path)
+		unlink(psk_path);
 	return 0;
 }
