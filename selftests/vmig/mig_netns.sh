@@ -161,20 +161,22 @@ guest=$dir/../bin/vmig-guest
 capture() {
 	cap=mig-ns-cap$1
 	shift
-	"$ip" netns exec $b "$dir/sniff" $b-v "0xdeadbeef journal" 120 \
+	"$ip" netns exec $b "$dir/sniff" $b-v "0xdeadbeef journal" 90 \
 		>"$work/sniff" 2>&1 &
 	sniffer=$!
 	sleep 1
-	"$ip" netns exec $b "$guest" target "$cap" --size 8 --addr 10.77.0.2 \
+	"$ip" netns exec $b "$guest" target "$cap" --size 2 --addr 10.77.0.2 \
 		--port 7074 --run-ms 100 "$@" >"$work/cap.dst" 2>&1 &
 	target=$!
 	sleep 1
+	t0=$(date +%s)
 	"$ip" netns exec $a "$guest" source "$cap-src" 10.77.0.2:7074 \
-		--size 8 --content text --compress none --rate 100 \
+		--size 2 --content text --compress none --rate 10 \
 		--downtime-ms 2000 "$@" >"$work/cap.src" 2>&1
 	rc=$?
 	wait $target || rc=1
-	kill -TERM $sniffer
+	echo "# the migration took $(($(date +%s) - t0)) s"
+	kill -TERM $sniffer 2>/dev/null
 	wait $sniffer
 	sed 's/^/# /' "$work/sniff"
 	[ $rc -eq 0 ] || sed 's/^/# /' "$work/cap.src" "$work/cap.dst"

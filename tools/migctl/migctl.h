@@ -134,7 +134,10 @@ enum {
 extern const struct migctl_opt migctl_tls_opts[];
 /* An option of migctl_tls_opts (or --peer-name) into @t. */
 int migctl_tls_opt(struct migctl_tls *t, int id, const char *arg);
-/* After the options: credentials, or --insecure (which warns). */
+/*
+ * After the options: credentials, or --insecure (which warns); the files
+ * are checked now (exit status 1), before any connection.
+ */
 int migctl_tls_check(struct migctl_tls *t, const char *cmd);
 /* The handshake on @fd, kTLS then; 0, or an errno after a message. */
 int migctl_tls_secure(const struct migctl_tls *t, int fd, bool server);

@@ -83,6 +83,14 @@ int migctl_tls_check(struct migctl_tls *t, const char *cmd)
 			"--psk FILE (see migctl genkey), or --cert, --key and --ca; --insecure sends the guest's memory in clear");
 		return MIGCTL_USAGE;
 	}
+	if (!t->insecure) {
+		char err[512];
+
+		if (vmig_tls_check(c, err, sizeof(err))) {
+			fprintf(stderr, "migctl %s: %s\n", cmd, err);
+			return 1;
+		}
+	}
 	if (t->insecure)
 		fprintf(stderr, "migctl: warning: --insecure: %s\n",
 			"the guest's memory crosses the network unencrypted, and the peer is not authenticated");

@@ -121,7 +121,9 @@ if [ -z "$twovm_only" ]; then
 	echo "== vm (debug kernel, TCG unless VMIG_ACCEL=kvm)"
 	plan=$out/plan
 	cat "$top"/selftests/vmig/plan >"$plan"
-	"$vm/run.sh" "$kbuild" "$build" "$plan" "$out/vm"
+	# The whole plan takes some 15 minutes under TCG: 30 is a hang.
+	VMIG_VM_TIMEOUT=${VMIG_VM_TIMEOUT:-1800} \
+		"$vm/run.sh" "$kbuild" "$build" "$plan" "$out/vm"
 	"$vm/collect.py" --outdir "$out/vm" --tally "$tally" \
 		--kunit-py "$ksrc/tools/testing/kunit/kunit.py"
 fi

@@ -226,6 +226,12 @@ struct vmig_tls_cfg {
 	const char *peer_name;
 };
 
+/*
+ * Check @cfg's files before any connection: the key file (format, owner
+ * only) or that the certificate, key and CA files can be read. 0, or a
+ * negative errno with a message in @err.
+ */
+int vmig_tls_check(const struct vmig_tls_cfg *cfg, char *err, size_t errlen);
 /* A new key, in hex, NUL-terminated: @len >= 2 * VMIG_TLS_PSK_BYTES + 1. */
 int vmig_tls_genkey(char *hex, size_t len);
 /*

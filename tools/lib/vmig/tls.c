@@ -122,6 +122,28 @@ bad:
 	return -EINVAL;
 }
 
+int vmig_tls_check(const struct vmig_tls_cfg *cfg, char *err, size_t errlen)
+{
+	const char *files[] = { cfg->cert_file, cfg->key_file, cfg->ca_file };
+	unsigned char key[VMIG_TLS_PSK_BYTES];
+	unsigned int i;
+	int ret;
+
+	if (cfg->psk_file) {
+		ret = tls_read_psk(cfg->psk_file, key, err, errlen);
+		memset(key, 0, sizeof(key));
+		return ret;
+	}
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		if (files[i] && access(files[i], R_OK)) {
+			ret = -errno;
+			say(err, errlen, "%s: %s", files[i], strerror(errno));
+			return ret;
+		}
+	}
+	return 0;
+}
+
 /* The transport: whole TLS records, one at a time (see above). */
 struct tls_io {
 	int fd;
