@@ -124,7 +124,8 @@ bad:
 
 int vmig_tls_check(const struct vmig_tls_cfg *cfg, char *err, size_t errlen)
 {
-	const char *files[] = { cfg->cert_file, cfg->key_file, cfg->ca_file };
+	const char *const files[] = { cfg->cert_file, cfg->key_file,
+				      cfg->ca_file };
 	unsigned char key[VMIG_TLS_PSK_BYTES];
 	unsigned int i;
 	int ret;
@@ -134,7 +135,7 @@ int vmig_tls_check(const struct vmig_tls_cfg *cfg, char *err, size_t errlen)
 		memset(key, 0, sizeof(key));
 		return ret;
 	}
-	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+	for (i = 0; i < 3; i++) {
 		if (files[i] && access(files[i], R_OK)) {
 			ret = -errno;
 			say(err, errlen, "%s: %s", files[i], strerror(errno));
