@@ -48,20 +48,19 @@ static bool vmig_sock_is_tcp(const struct sock *sk)
 		sk->sk_protocol == IPPROTO_MPTCP);
 }
 
-/* Under the socket's lock: does @sk run kernel TLS? */
+/*
+ * Under the socket's lock: does @sk, a TCP or MPTCP socket (so a
+ * connection socket), run kernel TLS?
+ */
 static bool vmig_sock_is_tls(struct sock *sk)
 {
-	const struct tcp_ulp_ops *ulp;
+	const struct tcp_ulp_ops *ulp = inet_csk(sk)->icsk_ulp_ops;
 
-	if (!sk_is_inet(sk) || !inet_test_bit(IS_ICSK, sk))
-		return false;
-	ulp = inet_csk(sk)->icsk_ulp_ops;
 	return ulp && !strcmp(ulp->name, "tls");
 }
 
 int vmig_sock_attach(struct vmig_stream *s, int fd)
 {
-	long timeout = vmig_stream_timeout();
 	struct socket *sock;
 	int err;
 
@@ -76,9 +75,8 @@ int vmig_sock_attach(struct vmig_stream *s, int fd)
 		sockfd_put(sock);
 		return -EPROTONOSUPPORT;
 	}
+	/* The timeouts are set per call, from each record's deadline. */
 	lock_sock(sock->sk);
-	sock->sk->sk_rcvtimeo = timeout;
-	sock->sk->sk_sndtimeo = timeout;
 	s->tls = vmig_sock_is_tls(sock->sk);
 	release_sock(sock->sk);
 	s->sent = 0;
