@@ -15,6 +15,8 @@
  */
 #include "mig.h"
 
+#include <linux/cgroup.h>
+#include <linux/cred.h>
 #include <linux/delay.h>
 #include <linux/highmem.h>
 #include <linux/kthread.h>
@@ -25,6 +27,7 @@
 #include <linux/net.h>
 #include <linux/poll.h>
 #include <linux/random.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -115,6 +118,8 @@ static void vmig_mig_free(struct vmig_mig *mig)
 	cancel_work_sync(&mig->reap);
 	kvfree(mig->blob);
 	mem_cgroup_put(mig->memcg);
+	if (mig->cred)
+		put_cred(mig->cred);
 	mutex_destroy(&mig->sock_lock);
 	mutex_destroy(&mig->teardown_lock);
 	kfree(mig);
@@ -179,12 +184,13 @@ static int vmig_stream_init(struct vmig_mig *mig, struct vmig_stream *s,
 {
 	s->mig = mig;
 	s->index = index;
-	s->rec = kvmalloc(sizeof(*s->rec) + VMIG_WIRE_MAX_PAYLOAD, GFP_KERNEL);
-	s->bounce = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	s->rec = kvmalloc(sizeof(*s->rec) + VMIG_WIRE_MAX_PAYLOAD,
+			  GFP_KERNEL_ACCOUNT);
+	s->bounce = kmalloc(PAGE_SIZE, GFP_KERNEL_ACCOUNT);
 	if (!s->rec || !s->bounce)
 		return -ENOMEM;
 	if (!mig->incoming && mig->params.compress != VMIG_COMPRESS_NONE) {
-		s->wrkmem = kvmalloc(LZ4_MEM_COMPRESS, GFP_KERNEL);
+		s->wrkmem = kvmalloc(LZ4_MEM_COMPRESS, GFP_KERNEL_ACCOUNT);
 		if (!s->wrkmem)
 			return -ENOMEM;
 	}
@@ -192,16 +198,43 @@ static int vmig_stream_init(struct vmig_mig *mig, struct vmig_stream *s,
 	return 0;
 }
 
-/* Create (not yet wake) a thread, holding a reference for the teardown. */
+/*
+ * Create (not yet wake) a thread, holding a reference for the teardown. It
+ * joins the caller's cgroups, so that its CPU time (and, with
+ * vmig_mig_thread_enter(), its memory) is the VMM's, as vhost's workers do.
+ */
 static int vmig_mig_thread(struct task_struct **task, int (*fn)(void *),
 			   void *data, const char *what, unsigned int index)
 {
 	struct task_struct *t;
+	int ret;
 
 	t = kthread_create(fn, data, "vmig-%s/%u", what, index);
 	if (IS_ERR(t))
 		return PTR_ERR(t);
+	ret = cgroup_attach_task_all(current, t);
+	if (ret) {
+		kthread_stop(t);
+		return ret;
+	}
 	*task = get_task_struct(t);
+	return 0;
+}
+
+/*
+ * The body of a session's thread: run @fn(@arg) with the credentials of
+ * the process that started the session, charging what it allocates to that
+ * process's memory cgroup (a kernel thread's own allocations are never
+ * charged).
+ */
+int vmig_mig_thread_run(struct vmig_mig *mig, void (*fn)(void *), void *arg)
+{
+	const struct cred *old_cred = override_creds(mig->cred);
+	struct mem_cgroup *old_memcg = set_active_memcg(mig->memcg);
+
+	fn(arg);
+	set_active_memcg(old_memcg);
+	revert_creds(old_cred);
 	return 0;
 }
 
@@ -348,6 +381,7 @@ static struct vmig_mig *vmig_mig_alloc(struct vmig_vm *vm,
 	mig->start_ns = ktime_get_ns();
 	/* Charge what the threads allocate to the caller's memory cgroup. */
 	mig->memcg = get_mem_cgroup_from_mm(current->mm);
+	mig->cred = get_current_cred();
 
 	/* A page never sent is a zero page on both sides. */
 	mig->crcs = kvmalloc_array(vm->nr_pages, sizeof(u32),

@@ -16,6 +16,7 @@
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 
+struct cred;
 struct mem_cgroup;
 struct socket;
 struct task_struct;
@@ -189,6 +190,8 @@ struct vmig_mig_dst {
  * @st: the counters, under @lock or atomic
  * @memcg: the memory cgroup of the process that started the session: the
  *	threads charge their allocations (target: guest pages) to it
+ * @cred: that process's credentials: the threads act with them (the LSM
+ *	checks of their socket calls see the VMM, not the kernel)
  * @started: the session was published and its threads woken
  * @reap: tears the session down once it ended by itself
  * @teardown_lock: serializes vmig_mig_teardown()
@@ -239,6 +242,7 @@ struct vmig_mig {
 	} st;
 
 	struct mem_cgroup *memcg;
+	const struct cred *cred;
 	bool started;
 	struct work_struct reap;
 	struct mutex teardown_lock; /* see above */
@@ -256,6 +260,9 @@ static inline bool vmig_mig_final(u32 state)
 {
 	return state >= VMIG_MIG_STATE_DONE;
 }
+
+/* mig.c */
+int vmig_mig_thread_run(struct vmig_mig *mig, void (*fn)(void *), void *arg);
 
 /* session.c */
 void vmig_mig_set_state(struct vmig_mig *mig, u32 state);

@@ -17,6 +17,7 @@
 #include "mig.h"
 
 #include <linux/highmem.h>
+#include <linux/module.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 
@@ -126,6 +127,11 @@ static int vmig_rx_pages(struct vmig_stream *s, const char **why)
 	return ret;
 }
 
+static unsigned int max_rounds_in = 10000;
+module_param(max_rounds_in, uint, 0644);
+MODULE_PARM_DESC(max_rounds_in,
+		 "Fail an incoming migration whose source sends more rounds than this (default 10000)");
+
 /*
  * The end of a round on this stream: check it, then wait for the other
  * streams. Sets *@final after the final round.
@@ -145,6 +151,11 @@ static int vmig_rx_round_end(struct vmig_stream *s, bool *final,
 	    le64_to_cpu(re->pages) != s->round_pages)
 		return -EPROTO;
 	*final = le32_to_cpu(re->flags) & VMIG_ROUND_FINAL;
+	/* Empty rounds, endlessly, would hold the session forever. */
+	*why = "more rounds than max_rounds_in";
+	if (!*final && round + 1 >= max(READ_ONCE(max_rounds_in), 1U))
+		return -ETIMEDOUT;
+	*why = "bad end of round";
 
 	spin_lock(&mig->lock);
 	if (!mig->dst.arrived)
@@ -247,7 +258,7 @@ static int vmig_rx_finish(struct vmig_stream *s, const char **why)
 	return ret;
 }
 
-int vmig_rx_stream(void *data)
+static void vmig_rx_run(void *data)
 {
 	struct vmig_stream *s = data;
 	struct vmig_mig *mig = s->mig;
@@ -255,8 +266,6 @@ int vmig_rx_stream(void *data)
 	const char *why;
 	int ret;
 
-	/* Guest pages and the blob: charged to the target's VMM. */
-	set_active_memcg(mig->memcg);
 	ret = vmig_rx_hello(s, &why);
 	while (!ret && !final) {
 		why = "cannot receive";
@@ -279,7 +288,7 @@ int vmig_rx_stream(void *data)
 		ret = vmig_rx_finish(s, &why);
 	if (ret) {
 		vmig_mig_fail(mig, ret, why);
-		return 0;
+		return;
 	}
 	if (s->index == 0) {
 		spin_lock(&mig->lock);
@@ -287,5 +296,12 @@ int vmig_rx_stream(void *data)
 		spin_unlock(&mig->lock);
 		vmig_mig_done(mig);
 	}
-	return 0;
+}
+
+/* A target stream's thread; guest pages and the blob are the VMM's. */
+int vmig_rx_stream(void *data)
+{
+	struct vmig_stream *s = data;
+
+	return vmig_mig_thread_run(s->mig, vmig_rx_run, s);
 }

@@ -187,7 +187,7 @@ static int vmig_tx_round(struct vmig_stream *s, u32 round, bool final)
 	return vmig_sock_send_rec(s, VMIG_REC_ROUND_END, &re, sizeof(re));
 }
 
-int vmig_tx_stream(void *data)
+static void vmig_tx_run_stream(void *data)
 {
 	struct vmig_stream *s = data;
 	struct vmig_mig *mig = s->mig;
@@ -211,7 +211,7 @@ int vmig_tx_stream(void *data)
 		wait_event_interruptible(mig->wq, READ_ONCE(mig->src.seq) != seen ||
 					 vmig_mig_stopping(mig));
 		if (vmig_mig_stopping(mig))
-			return 0;
+			return;
 		spin_lock(&mig->lock);
 		seen = mig->src.seq;
 		round = mig->round;
@@ -225,10 +225,17 @@ int vmig_tx_stream(void *data)
 			wake_up_all(&mig->wq);
 		spin_unlock(&mig->lock);
 		if (final)
-			return 0;
+			return;
 	}
 	vmig_mig_fail(mig, ret, "cannot send");
-	return 0;
+}
+
+/* A source stream's thread. */
+int vmig_tx_stream(void *data)
+{
+	struct vmig_stream *s = data;
+
+	return vmig_mig_thread_run(s->mig, vmig_tx_run_stream, s);
 }
 
 /* After a round: update the estimates and the state. */
@@ -401,7 +408,7 @@ static void vmig_tx_pace(struct vmig_mig *mig, u64 ns)
 					 nsecs_to_jiffies(ns));
 }
 
-int vmig_tx_coord(void *data)
+static void vmig_tx_run_coord(void *data)
 {
 	struct vmig_mig *mig = data;
 	u64 prev_ns = 0, t0;
@@ -416,7 +423,7 @@ int vmig_tx_coord(void *data)
 		spin_unlock(&mig->lock);
 		t0 = ktime_get_ns();
 		if (!vmig_tx_run_round(mig, round, final, &prev_ns))
-			return 0;
+			return;
 		if (final)
 			break;
 		vmig_tx_estimate(mig, round);
@@ -427,12 +434,17 @@ int vmig_tx_coord(void *data)
 	ret = vmig_tx_finish(mig, &why);
 	if (ret) {
 		vmig_mig_fail(mig, ret, why);
-		return 0;
+		return;
 	}
 	spin_lock(&mig->lock);
 	mig->st.downtime_ns = ktime_get_ns() - mig->switch_ns;
 	mig->st.pages_remaining = 0;
 	spin_unlock(&mig->lock);
 	vmig_mig_done(mig);
-	return 0;
+}
+
+/* The source's coordinator thread: the rounds, the switchover, the end. */
+int vmig_tx_coord(void *data)
+{
+	return vmig_mig_thread_run(data, vmig_tx_run_coord, data);
 }

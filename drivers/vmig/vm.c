@@ -8,15 +8,27 @@
  * has a name; descriptors and mappings hold the others. The file's release
  * frees the VM. Since the file pins the module, vmig cannot be unloaded
  * while any VM exists.
+ *
+ * The privilege model follows KVM and device-mapper: the holder of a VM's
+ * descriptor may do everything to that VM and needs nothing more. Reaching
+ * a VM by name (open, list, destroy) needs the creator's effective uid or
+ * CAP_SYS_ADMIN in the user namespace that owns the VM's IPC namespace, and
+ * names are scoped by IPC namespace, as System V shared memory keys are: a
+ * container with an IPC namespace of its own neither sees nor collides with
+ * the VMs of another.
  */
 #include "vmig.h"
 
 #include <kunit/visibility.h>
 #include <linux/anon_inodes.h>
+#include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/ctype.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/ipc_namespace.h>
 #include <linux/module.h>
+#include <linux/nsproxy.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
@@ -42,15 +54,57 @@ VISIBLE_IF_KUNIT bool vmig_name_valid(const char *name)
 }
 EXPORT_SYMBOL_IF_KUNIT(vmig_name_valid);
 
+/* The scope of the caller's names: its IPC namespace, NULL without one. */
+static struct ipc_namespace *vmig_vm_scope(void)
+{
+	return current->nsproxy->ipc_ns;
+}
+
+/*
+ * May the caller reach @vm by name? It must be in the VM's scope (the
+ * lookups only return such VMs), and be its creator or hold CAP_SYS_ADMIN
+ * over the scope. @audit: a refusal fails the call (else it only filters a
+ * listing, and is not audited).
+ */
+static bool vmig_vm_may_reach(const struct vmig_vm *vm, bool audit)
+{
+	struct user_namespace *ns = vm->scope ? vm->scope->user_ns :
+						&init_user_ns;
+
+	if (uid_eq(current_euid(), vm->owner))
+		return true;
+	return audit ? ns_capable(ns, CAP_SYS_ADMIN) :
+		       ns_capable_noaudit(ns, CAP_SYS_ADMIN);
+}
+
+/* The VM named @name in the caller's scope, or NULL. */
 static struct vmig_vm *vmig_vm_lookup(const char *name)
 {
+	struct ipc_namespace *scope = vmig_vm_scope();
 	struct vmig_vm *vm;
 
 	lockdep_assert_held(&vmig_vms_lock);
 	list_for_each_entry(vm, &vmig_vms, node)
-		if (!strncmp(vm->name, name, VMIG_NAME_MAX))
+		if (vm->scope == scope &&
+		    !strncmp(vm->name, name, VMIG_NAME_MAX))
 			return vm;
 	return NULL;
+}
+
+/*
+ * The VM named @name that the caller may reach: the VM, or ERR_PTR(-ENOENT)
+ * when its scope has none of that name, ERR_PTR(-EACCES) when the caller may
+ * not reach it.
+ */
+static struct vmig_vm *vmig_vm_find(const char *name)
+{
+	struct vmig_vm *vm = vmig_vm_lookup(name);
+
+	if (!vm)
+		return ERR_PTR(-ENOENT);
+	if (!vmig_vm_may_reach(vm, true))
+		return ERR_PTR(-EACCES);
+	return vm;
 }
 
 static int vmig_vm_release(struct inode *inode, struct file *file)
@@ -60,6 +114,8 @@ static int vmig_vm_release(struct inode *inode, struct file *file)
 	vmig_mig_uninit(vm);
 	vmig_track_uninit(vm);
 	vmig_mem_uninit(vm);
+	if (vm->scope)
+		put_ipc_ns(vm->scope);
 	mutex_destroy(&vm->lock);
 	kfree(vm);
 	return 0;
@@ -198,6 +254,7 @@ int vmig_vm_create(struct vmig_ucmd *ucmd)
 	INIT_LIST_HEAD(&vm->node);
 	memcpy(vm->name, cmd->name, VMIG_NAME_MAX);
 	vm->nr_pages = cmd->nr_pages;
+	vm->owner = current_euid();
 	mutex_init(&vm->lock);
 	vmig_mig_init(vm);
 	ret = vmig_mem_init(vm);
@@ -212,6 +269,9 @@ int vmig_vm_create(struct vmig_ucmd *ucmd)
 	}
 	/* From here on the file owns the VM: fput() frees it. */
 	vm->file = file;
+	vm->scope = vmig_vm_scope();
+	if (vm->scope)
+		get_ipc_ns(vm->scope);
 	file_inode(file)->i_size = (loff_t)vm->nr_pages << PAGE_SHIFT;
 
 	mutex_lock(&vmig_vms_lock);
@@ -277,12 +337,12 @@ int vmig_vm_open(struct vmig_ucmd *ucmd)
 		return -EINVAL;
 
 	mutex_lock(&vmig_vms_lock);
-	vm = vmig_vm_lookup(cmd->name);
-	if (vm)
+	vm = vmig_vm_find(cmd->name);
+	if (!IS_ERR(vm))
 		file = get_file(vm->file);
 	mutex_unlock(&vmig_vms_lock);
 	if (!file)
-		return -ENOENT;
+		return PTR_ERR(vm);
 	return vmig_vm_install_fd(ucmd, file, &cmd->out_fd, sizeof(*cmd));
 }
 
@@ -297,18 +357,25 @@ int vmig_vm_destroy(struct vmig_ucmd *ucmd)
 		return -EINVAL;
 
 	mutex_lock(&vmig_vms_lock);
-	vm = vmig_vm_lookup(cmd->name);
-	if (vm && vmig_mig_busy(vm)) {
+	vm = vmig_vm_find(cmd->name);
+	if (IS_ERR(vm)) {
+		mutex_unlock(&vmig_vms_lock);
+		return PTR_ERR(vm);
+	}
+	if (vmig_mig_busy(vm)) {
 		mutex_unlock(&vmig_vms_lock);
 		return -EBUSY;
 	}
-	if (vm)
-		list_del_init(&vm->node);
+	list_del_init(&vm->node);
 	mutex_unlock(&vmig_vms_lock);
-	if (!vm)
-		return -ENOENT;
 	fput(vm->file);
 	return 0;
+}
+
+/* Does VMIG_VM_LIST show @vm to the caller? */
+static bool vmig_vm_listed(const struct vmig_vm *vm)
+{
+	return vm->scope == vmig_vm_scope() && vmig_vm_may_reach(vm, false);
 }
 
 int vmig_vm_list(struct vmig_ucmd *ucmd)
@@ -326,7 +393,8 @@ int vmig_vm_list(struct vmig_ucmd *ucmd)
 
 	mutex_lock(&vmig_vms_lock);
 	list_for_each_entry(vm, &vmig_vms, node)
-		total++;
+		if (vmig_vm_listed(vm))
+			total++;
 	n = min(total, cmd->nr_entries);
 	if (n) {
 		entries = kvcalloc(n, sizeof(*entries), GFP_KERNEL);
@@ -339,6 +407,8 @@ int vmig_vm_list(struct vmig_ucmd *ucmd)
 	list_for_each_entry(vm, &vmig_vms, node) {
 		if (n == cmd->nr_entries)
 			break;
+		if (!vmig_vm_listed(vm))
+			continue;
 		memcpy(entries[n].name, vm->name, VMIG_NAME_MAX);
 		entries[n].nr_pages = vm->nr_pages;
 		vmig_track_info(vm, &entries[n]);

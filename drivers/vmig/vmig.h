@@ -10,11 +10,13 @@
 #include <linux/mutex.h>
 #include <linux/rcupdate.h>
 #include <linux/types.h>
+#include <linux/uidgid.h>
 #include <linux/vmig.h>
 #include <linux/wait.h>
 #include <vmig/ucmd.h>
 
 struct file;
+struct ipc_namespace;
 struct page;
 struct poll_table_struct;
 struct vm_area_struct;
@@ -63,7 +65,10 @@ void vmig_dev_uninit(void);
  *	reference to it. The VM is freed when the file is released, that is
  *	once it is unnamed and no descriptor or mapping is left.
  * @node: in the registry, sorted by name; empty once destroyed
- * @name: NUL-padded name
+ * @name: NUL-padded name, unique in @scope
+ * @scope: the IPC namespace of the VM's creator, referenced (NULL on a
+ *	kernel without IPC namespaces): the name is only visible there
+ * @owner: the creator's effective uid, which may reach the VM by name
  * @nr_pages: memory size in pages
  * @pages: the memory, NULL for a page never touched (it reads as zero)
  * @lock: serializes tracking start, stop and harvest
@@ -87,6 +92,8 @@ struct vmig_vm {
 	struct file *file;
 	struct list_head node;
 	char name[VMIG_NAME_MAX];
+	struct ipc_namespace *scope;
+	kuid_t owner;
 	unsigned long nr_pages;
 	struct page **pages;
 	struct mutex lock; /* see above */

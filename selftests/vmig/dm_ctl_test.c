@@ -14,6 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <linux/capability.h>
 #include <vmig/libvmig.h>
 
 #include "kselftest_harness.h"
@@ -101,6 +104,56 @@ TEST_F(ctl, state_changes_need_write)
 	EXPECT_EQ(-EBADF, vmig_disk_incoming(self->ctl, self->ro));
 	/* With write access, the state decides: nothing to release. */
 	EXPECT_EQ(-EINVAL, vmig_disk_release(self->ctl, self->rw));
+	ASSERT_EQ(0, vmig_disk_info(self->ctl, self->rw, &in));
+	EXPECT_EQ(VMIG_DISK_ST_RUNNING, in.state);
+}
+
+/* Drop CAP_SYS_ADMIN from the effective set: 0 or -1. */
+static int drop_sys_admin(void)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d))
+		return -1;
+	d[CAP_SYS_ADMIN / 32].effective &= ~(1U << (CAP_SYS_ADMIN % 32));
+	return syscall(SYS_capset, &h, d);
+}
+
+/*
+ * Every ioctl needs CAP_SYS_ADMIN, as device-mapper's control node does,
+ * even with the node and a writable disk fd already open (a root process
+ * that dropped the capability, a container's root without it).
+ */
+TEST_F(ctl, needs_cap_sys_admin)
+{
+	struct vmig_disk_info in;
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct vmig_disk_handoff h = { .size = sizeof(h),
+					       .disk_fd = self->rw };
+
+		if (drop_sys_admin())
+			_exit(10);
+		if (vmig_disk_info(self->ctl, self->rw, &in) != -EACCES)
+			_exit(11);
+		if (vmig_ioctl(self->ctl, VMIG_DISK_HANDOFF, &h) != -EACCES)
+			_exit(12);
+		if (vmig_disk_release(self->ctl, self->rw) != -EACCES)
+			_exit(13);
+		if (vmig_disk_incoming(self->ctl, self->rw) != -EACCES)
+			_exit(14);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
 	ASSERT_EQ(0, vmig_disk_info(self->ctl, self->rw, &in));
 	EXPECT_EQ(VMIG_DISK_ST_RUNNING, in.state);
 }

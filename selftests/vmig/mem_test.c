@@ -7,6 +7,7 @@
  */
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -210,6 +211,133 @@ TEST_F(vm, lifecycle)
 	fd2 = vmig_vm_create(self->c.dev, self->c.name, 1);
 	ASSERT_LE(0, fd2);
 	close(fd2);
+}
+
+/* Run @fn(@c) in a child process: its exit status, or -1 if it did not exit. */
+static int in_child(int (*fn)(struct vm_ctx *c), struct vm_ctx *c)
+{
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0)
+		_exit(fn(c));
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/*
+ * The child of names_need_owner_or_cap, as uid 65534 without capabilities:
+ * 0, or the step that failed.
+ */
+static int unprivileged_names(struct vm_ctx *c)
+{
+	struct vmig_vm_entry entry;
+	char own[VMIG_NAME_MAX];
+	char *mem;
+	int fd;
+
+	if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
+		return 10;
+	/* root's VM, by name: refused, and not listed. */
+	if (vmig_vm_open(c->dev, c->name) != -EACCES)
+		return 11;
+	if (vmig_vm_destroy(c->dev, c->name) != -EACCES)
+		return 12;
+	if (find_vm(c->dev, c->name, NULL) != 0)
+		return 13;
+	/*
+	 * Its descriptor, inherited: everything, as with a KVM VM fd (the
+	 * mapping was not inherited: map it again).
+	 */
+	if (vmig_vm_info(c->vmfd, &entry) || strcmp(entry.name, c->name))
+		return 14;
+	mem = mmap(NULL, VMIG_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   c->vmfd, 0);
+	if (mem == MAP_FAILED)
+		return 15;
+	mem[3] = 'u';
+	munmap(mem, VMIG_PAGE_SIZE);
+	if (vmig_track_start(c->vmfd, 1) || vmig_track_stop(c->vmfd))
+		return 15;
+	/* Its own VM, by name: everything. */
+	snprintf(own, sizeof(own), "%.24s-u", c->name);
+	fd = vmig_vm_create(c->dev, own, 2);
+	if (fd < 0)
+		return 16;
+	close(fd);
+	fd = vmig_vm_open(c->dev, own);
+	if (fd < 0)
+		return 17;
+	close(fd);
+	if (find_vm(c->dev, own, NULL) != 1)
+		return 18;
+	return 0;
+}
+
+TEST_F(vm, names_need_owner_or_cap)
+{
+	char own[VMIG_NAME_MAX];
+	int fd;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root to drop privileges");
+	ASSERT_EQ(0, in_child(unprivileged_names, &self->c));
+	EXPECT_EQ('u', self->c.mem[3]);
+	/* CAP_SYS_ADMIN reaches the other uid's VM. */
+	snprintf(own, sizeof(own), "%.24s-u", self->c.name);
+	EXPECT_EQ(1, find_vm(self->c.dev, own, NULL));
+	fd = vmig_vm_open(self->c.dev, own);
+	EXPECT_LE(0, fd);
+	close(fd);
+	EXPECT_EQ(0, vmig_vm_destroy(self->c.dev, own));
+}
+
+/* The child of names_scoped_by_ipc_namespace: 0, 77 to skip, or a step. */
+static int scoped_names(struct vm_ctx *c)
+{
+	struct vmig_vm_entry entry;
+	int fd, fd2;
+
+	if (unshare(CLONE_NEWIPC))
+		return errno == EINVAL ? 77 : 10;
+	if (vmig_vm_open(c->dev, c->name) != -ENOENT)
+		return 11;
+	if (vmig_vm_destroy(c->dev, c->name) != -ENOENT)
+		return 12;
+	if (find_vm(c->dev, c->name, NULL) != 0)
+		return 13;
+	/* The same name is free here, and is another VM. */
+	fd = vmig_vm_create(c->dev, c->name, 3);
+	if (fd < 0)
+		return 14;
+	fd2 = vmig_vm_open(c->dev, c->name);
+	if (fd2 < 0 || vmig_vm_info(fd2, &entry) || entry.nr_pages != 3)
+		return 15;
+	close(fd2);
+	close(fd);
+	if (vmig_vm_destroy(c->dev, c->name))
+		return 16;
+	return 0;
+}
+
+TEST_F(vm, names_scoped_by_ipc_namespace)
+{
+	struct vmig_vm_entry entry;
+	int status;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root to make an IPC namespace");
+	status = in_child(scoped_names, &self->c);
+	if (status == 77)
+		SKIP(return, "no IPC namespaces");
+	ASSERT_EQ(0, status);
+	/* The host's VM of that name is untouched. */
+	ASSERT_EQ(1, find_vm(self->c.dev, self->c.name, &entry));
+	EXPECT_EQ(self->c.nr_pages, entry.nr_pages);
 }
 
 TEST_F(vm, bad_create)

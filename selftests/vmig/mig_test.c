@@ -20,7 +20,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <linux/tls.h>
 #include <linux/vmig_wire.h>
@@ -801,6 +804,210 @@ TEST_F(peer, wrong_digest)
 	expect_failure(_metadata, self, out, n, false, EIO);
 }
 
+/*
+ * The accounting of a target session: its threads join the cgroup of the
+ * process that starts it, and what it allocates (the stream buffers at the
+ * start, then the guest's pages) is charged to that cgroup's memory.
+ */
+#define CG_ROOT "/sys/fs/cgroup"
+#define CG_PAGES 2048
+#define CG_STREAMS 16
+/* The checks of charged_session() */
+#define CG_BUFFERS 0x10		/* the stream buffers are charged */
+#define CG_THREADS 0x20		/* the threads are in the cgroup */
+#define CG_PAGES_CHARGED 0x40	/* the guest's pages are charged */
+
+static int cg_write(const char *dir, const char *file, const char *val)
+{
+	char path[256];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	ret = write(fd, val, strlen(val)) < 0 ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+static long long cg_read(const char *dir, const char *file, char *buf,
+			 size_t len)
+{
+	char path[256];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = 0;
+	return atoll(buf);
+}
+
+/* The number of threads in cgroup @dir whose name is @comm. */
+static int cg_count(const char *dir, const char *comm)
+{
+	char procs[4096], path[64], name[32];
+	int count = 0;
+	char *pid;
+
+	if (cg_read(dir, "cgroup.procs", procs, sizeof(procs)) < 0)
+		return -1;
+	for (pid = strtok(procs, "\n"); pid; pid = strtok(NULL, "\n")) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%s/comm", pid);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(name, sizeof(name), f) &&
+		    !strncmp(name, comm, strlen(comm)) &&
+		    name[strlen(comm)] == '\n')
+			count++;
+		fclose(f);
+	}
+	return count;
+}
+
+/* A session of CG_PAGES pages of 0x5a, from HELLO to END, into @fd. */
+static int send_pages_session(int fd)
+{
+	unsigned char page[4096], payload[sizeof(struct vmig_wire_page) + 4096];
+	unsigned char buf[sizeof(payload) + 64];
+	struct vmig_wire_page p = { .encoding = VMIG_PAGE_RAW, .len = 4096 };
+	struct vmig_wire_hello h = hello(CG_PAGES);
+	struct vmig_wire_round_end re = { .round = 0, .pages = CG_PAGES };
+	struct vmig_wire_end e = {};
+	__u32 digest = ~0U;
+	size_t n;
+	int i;
+
+	memset(page, 0x5a, sizeof(page));
+	p.crc = vmig_crc32c(~0U, page, sizeof(page));
+	n = rec(buf, VMIG_REC_HELLO, &h, sizeof(h));
+	if (write(fd, buf, n) != (ssize_t)n)
+		return -1;
+	for (i = 0; i < CG_PAGES; i++) {
+		p.index = i;
+		memcpy(payload, &p, sizeof(p));
+		memcpy(payload + sizeof(p), page, sizeof(page));
+		n = rec(buf, VMIG_REC_PAGES, payload, sizeof(payload));
+		if (write(fd, buf, n) != (ssize_t)n)
+			return -1;
+		digest = vmig_crc32c(digest, &p.crc, 4);
+	}
+	n = rec(buf, VMIG_REC_ROUND_END, &re, sizeof(re));
+	re.round = 1;
+	re.pages = 0;
+	re.flags = VMIG_ROUND_FINAL;
+	n += rec(buf + n, VMIG_REC_ROUND_END, &re, sizeof(re));
+	e.digest = digest;
+	n += rec(buf + n, VMIG_REC_END, &e, sizeof(e));
+	return write(fd, buf, n) == (ssize_t)n ? 0 : -1;
+}
+
+/*
+ * In the child, inside cgroup @dir: 0; or the step that could not be taken
+ * (below 16), or the checks that failed (CG_* bits). The figures are
+ * memory.current's, which moves in per-CPU batches of up to
+ * 256 KiB: each charge measured here is some MiB.
+ */
+static int charged_session(const char *dir)
+{
+	struct vmig_mig_start in = { .flags = VMIG_MIG_INCOMING };
+	int dev, i, sv[2], in_fds[CG_STREAMS], out_fds[CG_STREAMS];
+	long long before, started, done;
+	struct vmig_mig_status st;
+	char num[64];
+	struct vm vm;
+	int ret = 0;
+
+	if (cg_write(dir, "cgroup.procs", "0"))
+		return 10;
+	dev = vmig_open_dev();
+	if (dev < 0 || vm_new(dev, &vm, CG_PAGES))
+		return 11;
+	for (i = 0; i < CG_STREAMS; i++) {
+		if (tcp_pair(sv))
+			return 11;
+		in_fds[i] = sv[0];
+		out_fds[i] = sv[1];
+	}
+	before = cg_read(dir, "memory.current", num, sizeof(num));
+	if (vmig_mig_start(vm.fd, &in, in_fds, CG_STREAMS))
+		return 12;
+	started = cg_read(dir, "memory.current", num, sizeof(num));
+	/* Each stream's receive buffer alone is VMIG_WIRE_MAX_PAYLOAD. */
+	if (started - before < CG_STREAMS * VMIG_WIRE_MAX_PAYLOAD / 2)
+		ret |= CG_BUFFERS;
+	/* The threads are there before HELLO, and only there. */
+	if (cg_count(dir, "vmig-rx/0") != 1 || cg_count(dir, "vmig-rx/15") != 1)
+		ret |= CG_THREADS;
+	if (vmig_mig_cancel(vm.fd))
+		return 13;
+	close_all(in_fds, CG_STREAMS);
+	close_all(out_fds, CG_STREAMS);
+
+	/* One stream, and the guest's pages. */
+	if (tcp_pair(sv))
+		return 14;
+	before = cg_read(dir, "memory.current", num, sizeof(num));
+	if (vmig_mig_start(vm.fd, &in, &sv[0], 1))
+		return 15;
+	close(sv[0]);
+	if (send_pages_session(sv[1]))
+		return 15;
+	if (wait_state(vm.fd, VMIG_MIG_STATE_DONE, 60, &st) !=
+	    VMIG_MIG_STATE_DONE)
+		return 15;
+	if (vm.mem[(CG_PAGES - 1) * VMIG_PAGE_SIZE] != 0x5a)
+		return 15;
+	/* The guest's pages, written by the thread, are the VMM's. */
+	done = cg_read(dir, "memory.current", num, sizeof(num));
+	if (done - before < CG_PAGES * VMIG_PAGE_SIZE * 3 / 4)
+		ret |= CG_PAGES_CHARGED;
+	close(sv[1]);
+	vm_del(dev, &vm);
+	return ret;
+}
+
+TEST(charged_to_callers_cgroup)
+{
+	char dir[64], buf[256];
+	int status;
+	pid_t pid;
+
+	if (access(VMIG_DEV_PATH, F_OK))
+		SKIP(return, "vmig module not loaded");
+	if (cg_read(CG_ROOT, "cgroup.controllers", buf, sizeof(buf)) < 0)
+		mount("none", CG_ROOT, "cgroup2", 0, NULL);
+	if (cg_read(CG_ROOT, "cgroup.controllers", buf, sizeof(buf)) < 0 ||
+	    !strstr(buf, "memory"))
+		SKIP(return, "no cgroup2 with the memory controller");
+	ASSERT_EQ(0, cg_write(CG_ROOT, "cgroup.subtree_control", "+memory"));
+	snprintf(dir, sizeof(dir), CG_ROOT "/vmig-kst-%d", getpid());
+	ASSERT_EQ(0, mkdir(dir, 0755));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(charged_session(dir));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status) & ~0x70);
+	EXPECT_EQ(0, WEXITSTATUS(status) & CG_BUFFERS);
+	EXPECT_EQ(0, WEXITSTATUS(status) & CG_THREADS);
+	EXPECT_EQ(0, WEXITSTATUS(status) & CG_PAGES_CHARGED);
+	/* The threads left with the session: the cgroup empties. */
+	EXPECT_EQ(0, cg_count(dir, "vmig-rx/0"));
+	EXPECT_EQ(0, rmdir(dir));
+}
+
 /* Read a source's records from @fd up to END, whose payload is left in @buf. */
 static void read_to_end(struct __test_metadata *_metadata, int fd,
 			unsigned char *buf)
@@ -1073,6 +1280,31 @@ static int set_param(const char *name, const char *val)
 		ret = -errno;
 	close(fd);
 	return ret;
+}
+
+/*
+ * A source that sends round after round, never the final one, holds the
+ * target's session: max_rounds_in ends it (ETIMEDOUT), at the round that
+ * reaches the bound, and not before.
+ */
+TEST_F(peer, too_many_rounds)
+{
+	struct vmig_wire_hello h = hello(64);
+	struct vmig_wire_round_end re = {};
+	struct vmig_mig_status st;
+	size_t n = rec(self->buf, VMIG_REC_HELLO, &h, sizeof(h));
+
+	ASSERT_EQ(0, set_param("max_rounds_in", "3"));
+	for (re.round = 0; re.round < 2; re.round++)
+		n += rec(self->buf + n, VMIG_REC_ROUND_END, &re, sizeof(re));
+	ASSERT_EQ((ssize_t)n, write(self->sv[1], self->buf, n));
+	/* Two rounds are within the bound: the session still runs. */
+	ASSERT_EQ(0, wait_round(self->vm.fd, 2, 30));
+	ASSERT_EQ(0, vmig_mig_status(self->vm.fd, &st, false));
+	EXPECT_EQ(VMIG_MIG_STATE_ACTIVE, st.state);
+	n = rec(self->buf, VMIG_REC_ROUND_END, &re, sizeof(re));
+	expect_failure(_metadata, self, self->buf, n, false, ETIMEDOUT);
+	ASSERT_EQ(0, set_param("max_rounds_in", "10000"));
 }
 
 /* An incoming session over a socket pair, on a VM already unnamed. */

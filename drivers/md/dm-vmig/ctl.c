@@ -4,11 +4,13 @@
  * is dm messages, in target.c). Each ioctl names its filter by a file
  * descriptor of the device-mapper device, which the caller must have open:
  * the fd is the capability, and holding it keeps the device from being
- * removed. Checks, in order: the general format (the dispatcher), flags,
+ * removed. Checks, in order: CAP_SYS_ADMIN, as device-mapper's control
+ * node requires; the general format (the dispatcher), flags,
  * reserved fields and ranges, the package (import copies it in first), the
  * fd, then the filter's state.
  */
 #include <kunit/visibility.h>
+#include <linux/capability.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
@@ -162,8 +164,15 @@ static void *vmig_dm_ctl_import_args(struct vmig_disk_import *cmd,
 	void *pkg;
 
 	*statuses = NULL;
-	pkg = vmemdup_user(u64_to_user_ptr(cmd->buf), cmd->buf_len);
-	if (IS_ERR(pkg) || !cmd->statuses)
+	/* Sized by the peer that built it: charged to the caller. */
+	pkg = kvmalloc(cmd->buf_len, GFP_KERNEL_ACCOUNT);
+	if (!pkg)
+		return ERR_PTR(-ENOMEM);
+	if (copy_from_user(pkg, u64_to_user_ptr(cmd->buf), cmd->buf_len)) {
+		kvfree(pkg);
+		return ERR_PTR(-EFAULT);
+	}
+	if (!cmd->statuses)
 		return pkg;
 	hdr = pkg;
 	if (cmd->nr_statuses != le32_to_cpu(hdr->nr_descs)) {
@@ -302,6 +311,8 @@ static long vmig_dm_ctl_ioctl(struct file *filp, unsigned int cmd,
 {
 	union vmig_dm_ucmd_buffer buf;
 
+	if (!capable(CAP_SYS_ADMIN))
+		return -EACCES;
 	return vmig_ucmd_dispatch(&vmig_dm_ctl_ioctls, NULL, cmd, arg, &buf);
 }
 

@@ -89,10 +89,11 @@ static struct vmig_dm_req *vmig_dm_reissue_req(struct vmig_dm *c,
 
 	if (op == VMIG_DISK_OP_WRITE)
 		nr_pages = DIV_ROUND_UP(len, PAGE_SIZE);
-	req = kzalloc(sizeof(*req), GFP_KERNEL);
+	/* The package's IO, sized by its peer: charged to the importer. */
+	req = kzalloc(sizeof(*req), GFP_KERNEL_ACCOUNT);
 	if (!req)
 		return NULL;
-	bio = bio_kmalloc(nr_pages, GFP_KERNEL);
+	bio = bio_kmalloc(nr_pages, GFP_KERNEL_ACCOUNT);
 	if (!bio) {
 		kfree(req);
 		return NULL;
@@ -101,7 +102,7 @@ static struct vmig_dm_req *vmig_dm_reissue_req(struct vmig_dm *c,
 	bio_init(bio, c->dev->bdev, bio->bi_inline_vecs, nr_pages, req->opf);
 	req->bio = bio;
 	for (off = 0; off < len && nr_pages; off += PAGE_SIZE) {
-		struct page *page = alloc_page(GFP_KERNEL);
+		struct page *page = alloc_page(GFP_KERNEL_ACCOUNT);
 		u32 n = min_t(u32, len - off, PAGE_SIZE);
 
 		if (!page) {

@@ -185,9 +185,13 @@ enum {
  * ``/dev/dm-N``), never by a device number: the caller proves it may use
  * the disk, and the device cannot be removed while the call runs. The
  * ioctls that change a filter's state need @disk_fd open for writing.
+ * Every ioctl needs CAP_SYS_ADMIN, as device-mapper's own control node
+ * does (/dev/mapper/control): fencing a disk or reissuing writes to it is
+ * as strong as replacing its table.
  *
  * The ioctls return 0 on success, or -1 with errno set:
  *
+ * - EACCES: the caller lacks CAP_SYS_ADMIN (checked first).
  * - ENOTTY: the command is not a dm-vmig ioctl.
  * - EFAULT: the argument pointer, or a pointer inside the structure, is
  *   not a valid user address.

@@ -102,10 +102,22 @@ struct vmig_api_version {
  * A VM is a named memory object: guest RAM of a fixed number of pages that
  * a VMM maps with mmap(MAP_SHARED) from the VM's file descriptor. Names are
  * 1 to VMIG_NAME_MAX - 1 characters from [A-Za-z0-9._-], NUL-terminated
- * and NUL-padded, unique among the VMs of the host, so that migctl can find
- * a VM that a VMM created. Like a device-mapper device, a VM stays until it
- * is destroyed by name (VMIG_VM_DESTROY); its memory is freed when, after
- * that, the last file descriptor and the last mapping of it are gone.
+ * and NUL-padded, unique among the VMs of an IPC namespace, so that migctl
+ * can find a VM that a VMM created. Like a device-mapper device, a VM stays
+ * until it is destroyed by name (VMIG_VM_DESTROY); its memory is freed
+ * when, after that, the last file descriptor and the last mapping of it are
+ * gone.
+ *
+ * Privileges: opening /dev/vmig is what its file mode allows (0600, root's,
+ * unless the administrator grants more). The holder of a VM's file
+ * descriptor may do everything to that VM and needs nothing more, as with
+ * a KVM VM descriptor. A name is only visible in the IPC namespace of the
+ * VM's creator, as a System V shared memory key is: a container with an IPC
+ * namespace of its own neither sees nor collides with another's VMs. There,
+ * reaching a VM by name (VMIG_VM_OPEN, VMIG_VM_DESTROY, VMIG_VM_LIST) needs
+ * the creator's effective uid or CAP_SYS_ADMIN in the user namespace that
+ * owns the IPC namespace; a VM the caller may not reach is not listed, and
+ * naming it fails with EACCES.
  *
  * The memory reads as zeroes until written. A mapping must be MAP_SHARED
  * and lie within the object (offset and length in whole pages); it is not
@@ -131,8 +143,9 @@ struct vmig_api_version {
  * @out_fd: output: a new file descriptor of the VM (O_RDWR, O_CLOEXEC)
  * @__reserved: must be 0
  *
- * Creates a VM. Errors: EINVAL for a bad name or size, EEXIST when a VM of
- * that name exists, ENOMEM, EMFILE.
+ * Creates a VM, owned by the caller's effective uid and named in its IPC
+ * namespace. Errors: EINVAL for a bad name or size, EEXIST when a VM of
+ * that name exists there, ENOMEM, EMFILE.
  */
 struct vmig_vm_create {
 	__u32 size;
@@ -154,7 +167,9 @@ struct vmig_vm_create {
  * @__reserved: must be 0
  *
  * Opens an existing VM by name. Errors: EINVAL for a malformed name, ENOENT
- * when no VM has that name, EMFILE.
+ * when no VM of the caller's IPC namespace has that name, EACCES when the
+ * caller is neither its creator nor privileged (see "VMs and their
+ * memory"), EMFILE.
  */
 struct vmig_vm_open {
 	__u32 size;
@@ -174,7 +189,9 @@ struct vmig_vm_open {
  *
  * Removes the VM's name: it can no longer be opened or listed, and its
  * memory is freed once no file descriptor or mapping of it is left.
- * Errors: EINVAL for a malformed name, ENOENT when no VM has that name.
+ * Errors: EINVAL for a malformed name, ENOENT when no VM of the caller's IPC
+ * namespace has that name, EACCES when the caller is neither its creator
+ * nor privileged, EBUSY while a migration session of the VM runs.
  */
 struct vmig_vm_destroy {
 	__u32 size;
@@ -207,13 +224,15 @@ struct vmig_vm_entry {
  * @size: sizeof(struct vmig_vm_list)
  * @flags: must be 0
  * @nr_entries: input: room in @entries, in entries; output: the number of
- *	VMs on the host
+ *	VMs the caller may reach by name
  * @__reserved: must be 0
  * @entries: user pointer to an array of struct vmig_vm_entry
  *
- * Lists the VMs, sorted by name. When there are more than @nr_entries, the
- * first @nr_entries are written, @nr_entries is set to the total and the
- * call fails with EMSGSIZE: call again with more room. @entries may be 0
+ * Lists the VMs the caller may reach by name (its IPC namespace's, and of
+ * those its own unless it is privileged), sorted by name. When there are
+ * more than @nr_entries, the first @nr_entries are written, @nr_entries is
+ * set to the total and the call fails with EMSGSIZE: call again with more
+ * room. @entries may be 0
  * when @nr_entries is 0, to ask for the count.
  */
 struct vmig_vm_list {
