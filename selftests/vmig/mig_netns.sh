@@ -8,8 +8,9 @@
 # keyed by a pre-shared key; then the closed door: peers without the key
 # (one in clear, one with another key) that reach the listener first are
 # refused and the real source still gets through, a fake target cannot
-# make the source report done, and a capture of the link shows a pattern
-# of the guest's memory in clear only without TLS.
+# make the source report done, OpenSSL's s_server, keyed alike, reads what
+# the kernel's TLS sends, and a capture of the link shows a pattern of the
+# guest's memory in clear only without TLS.
 dir=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=SCRIPTDIR/tap.sh
 . "$dir/tap.sh"
@@ -37,7 +38,7 @@ cleanup() {
 trap cleanup EXIT
 
 echo "TAP version 13"
-echo "1..13"
+echo "1..14"
 # The key both hosts hold, and another one.
 (umask 077 && migctl genkey >"$work/psk" && migctl genkey >"$work/other") ||
 	exit 1
@@ -152,6 +153,32 @@ wait $listener
 sed 's/^/# /' "$work/rogue.err"
 [ $src -ne 0 ] && grep -q "NOT trusted" "$work/rogue.err"
 result $? "a target whose certificate does not chain to the CA is refused"
+
+# Another TLS implementation: OpenSSL's s_server, with the same PSK and
+# identity, completes the handshake with migctl's GnuTLS, and decrypts the
+# records the kernel's TLS sends: vmig's HELLO (its magic, "VMIG").
+sleep 60 2>/dev/null |
+	"$ip" netns exec $b openssl s_server -accept 10.77.0.2:7077 -naccept 1 \
+	-nocert -tls1_3 -psk "$(cat "$work/psk")" -psk_identity vmig \
+	>"$work/ossl.out" 2>"$work/ossl.err" &
+server=$!
+sleep 1
+"$ip" netns exec $a migctl migrate mig-ns-src 10.77.0.2:7077 --streams 1 \
+	--psk "$work/psk" --on-stall force --quiet 2>"$work/ossl.mig" &
+source=$!
+i=0
+while [ $i -lt 30 ] && ! grep -q VMIG "$work/ossl.out"; do
+	sleep 1
+	i=$((i + 1))
+done
+kill $source $server 2>/dev/null
+wait $source
+wait $server
+grep "CIPHER is\|Reused\|error" "$work/ossl.out" "$work/ossl.err" |
+	sed 's/^/# /'
+sed 's/^/# /' "$work/ossl.mig"
+grep -q "CIPHER is TLS_AES" "$work/ossl.out" && grep -q VMIG "$work/ossl.out"
+result $? "OpenSSL's s_server, keyed alike, decrypts the kernel's TLS records"
 
 # A pattern the guest writes all over its memory (vmig-guest --content
 # text), sent uncompressed: on the wire in clear without TLS (so that the

@@ -11,14 +11,15 @@
  * 'lz4 -1 | TCP | lz4 -d', the pipeline a user could build instead, and
  * migrates it once more with --compress auto over TLS 1.3 (libvmig's
  * handshake, kernel TLS; the default of migctl) to weigh TLS against the
- * plain TCP of the other runs. With
- * -d it migrates text-like memory that a writer keeps dirtying at each of
+ * plain TCP of the other runs, in -k pairs of runs (auto, then auto over
+ * TLS; default 3), whose tls/plain ratios give the median and the spread.
+ * With -d it migrates text-like memory that a writer keeps dirtying at each of
  * the given rates (pages per second), to show rounds and downtime.
  *
  * Prints a table, then the figures as one JSON object after "JSON ".
  *
  *   mig_bench -n NETNS -t TARGET_IP -l LINK_NAME -r LINK_BITS_PER_S
- *             [-m MiB] [-s STREAMS] [-d RATE,RATE,...]
+ *             [-m MiB] [-s STREAMS] [-k PAIRS] [-d RATE,RATE,...]
  */
 #include <arpa/inet.h>
 #include <err.h>
@@ -48,6 +49,10 @@ static const char *netns, *target_ip, *link_name;
 static double link_bps;	/* bytes per second, 0 for unshaped */
 static unsigned long nr_pages = 64 * 256;
 static int streams = 2;
+/* Pairs of plain and TLS runs per content, and their tls/plain ratios. */
+#define MAX_PAIRS 9
+static int pairs = 3;
+static double tls_ratio[NR_CONTENT][MAX_PAIRS];
 static int dev;
 static int seq;
 
@@ -439,6 +444,32 @@ static double thru(const struct result *r)
 	return r->guest / r->secs;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The pairs after the first of content @c: a plain and a TLS run each,
+ * side by side, kept out of the table (the first pair is in it).
+ */
+static void tls_pairs(struct vm *src, enum content c)
+{
+	int k;
+
+	tls_ratio[c][0] = thru(find("auto-tls", c)) / thru(find("auto", c));
+	for (k = 1; k < pairs; k++) {
+		run_vmig(src, c, VMIG_COMPRESS_AUTO, "auto-again", 0);
+		run_vmig(src, c, VMIG_COMPRESS_AUTO, "auto-tls-again", 0);
+		tls_ratio[c][k] = thru(&results[nr_results - 1]) /
+				  thru(&results[nr_results - 2]);
+		nr_results -= 2;
+	}
+	qsort(tls_ratio[c], pairs, sizeof(double), cmp_double);
+}
+
 int main(int argc, char **argv)
 {
 	char rates[256] = "", *tok, *save;
@@ -446,7 +477,7 @@ int main(int argc, char **argv)
 	int opt, i, c;
 	__u64 p;
 
-	while ((opt = getopt(argc, argv, "n:t:l:r:m:s:d:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:t:l:r:m:s:k:d:")) != -1) {
 		switch (opt) {
 		case 'n':
 			netns = optarg;
@@ -465,6 +496,11 @@ int main(int argc, char **argv)
 			break;
 		case 's':
 			streams = atoi(optarg);
+			break;
+		case 'k':
+			pairs = atoi(optarg);
+			if (pairs < 1 || pairs > MAX_PAIRS)
+				errx(2, "-k: 1 to %d pairs", MAX_PAIRS);
 			break;
 		case 'd':
 			snprintf(rates, sizeof(rates), "%s", optarg);
@@ -489,6 +525,7 @@ int main(int argc, char **argv)
 		run_vmig(&src, c, VMIG_COMPRESS_AUTO, "auto", 0);
 		run_vmig(&src, c, VMIG_COMPRESS_AUTO, "auto-tls", 0);
 		run_pipeline(&src, c);
+		tls_pairs(&src, c);
 		vm_del(&src);
 	}
 	for (tok = strtok_r(rates, ",", &save); tok;
@@ -527,11 +564,24 @@ int main(int argc, char **argv)
 		       content_names[c], thru(a) / thru(n), thru(l) / thru(n),
 		       thru(a) / thru(pl), thru(tl) / thru(a));
 	}
+	printf("\ntls/plain (auto), %d pairs side by side: median [min, max]\n",
+	       pairs);
+	for (c = 0; c < NR_CONTENT; c++)
+		printf("  %-7s %.3f [%.3f, %.3f]\n", content_names[c],
+		       tls_ratio[c][pairs / 2], tls_ratio[c][0],
+		       tls_ratio[c][pairs - 1]);
 
 	printf("JSON {\"link\":\"%s\",\"link_bytes_per_s\":%.0f,",
 	       link_name, link_bps);
-	printf("\"mib\":%lu,\"streams\":%d,\"runs\":[", nr_pages / 256,
+	printf("\"mib\":%lu,\"streams\":%d,\"tls_per_plain\":{", nr_pages / 256,
 	       streams);
+	for (c = 0; c < NR_CONTENT; c++) {
+		printf("%s\"%s\":[", c ? "," : "", content_names[c]);
+		for (i = 0; i < pairs; i++)
+			printf("%s%.4f", i ? "," : "", tls_ratio[c][i]);
+		printf("]");
+	}
+	printf("},\"runs\":[");
 	for (i = 0; i < nr_results; i++) {
 		struct result *r = &results[i];
 

@@ -40,7 +40,7 @@ add_elf() {
 install -m 0755 /bin/busybox "$root/bin/busybox"
 # Host programs the tests use, with their libraries; first in $PATH, so
 # that they win over busybox's applets of the same name (ip).
-for prog in dmsetup ip tc lz4 ${VMIG_VM_PROGS:-}; do
+for prog in dmsetup ip tc lz4 openssl ${VMIG_VM_PROGS:-}; do
 	path=$(command -v "$prog") && add_elf "$path" "vmig/bin/$prog"
 done
 ln -s busybox "$root/bin/sh"
