@@ -11,7 +11,7 @@
 dir=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=SCRIPTDIR/tap.sh
 . "$dir/tap.sh"
-echo "1..36"
+echo "1..37"
 wl=$dir/dm_wl
 work=$(mktemp -d)
 EBADE=52
@@ -20,8 +20,8 @@ BLOCKS=4096 # 16 MiB of 4 KiB blocks
 loop='' loop2=''
 
 cleanup() {
-	for d in vmig-a vmig-b vmig-c vmig-d vmig-e vmig-f vmig-g vmig-slow \
-		vmig-slow2 vmig-flaky; do
+	for d in vmig-a vmig-b vmig-c vmig-d vmig-e vmig-f vmig-g vmig-h \
+		vmig-i vmig-j vmig-k vmig-slow vmig-slow2 vmig-flaky; do
 		dmsetup remove "$d" 2>/dev/null
 	done
 	[ -n "$loop" ] && losetup -d "$loop" 2>/dev/null
@@ -83,6 +83,8 @@ result $? "status: state and counters"
 [ "$(state vmig-b)" = incoming ]
 result $? "an incoming filter starts incoming"
 
+# Two disk identities.
+u1=6f1c2a9e-3b5d-4c7e-9a10-2d4b6e8f0a1c u2=0b7d3e51-9c2a-4f68-8e1b-5a3c7d9e2f40
 bad=0
 for t in "" "/dev/mapper/vmig-slow" "/dev/nonexistent 0" \
 	"/dev/mapper/vmig-slow x" "/dev/mapper/vmig-slow 0 1 bogus" \
@@ -92,7 +94,11 @@ for t in "" "/dev/mapper/vmig-slow" "/dev/nonexistent 0" \
 	"/dev/mapper/vmig-slow 0 2 incoming incoming" \
 	"/dev/mapper/vmig-slow 0 2 timeout_ms 0" \
 	"/dev/mapper/vmig-slow 0 1 incoming extra" \
-	"/dev/mapper/vmig-slow 0 6 max_inflight 1 max_inflight 1 incoming"; do
+	"/dev/mapper/vmig-slow 0 6 max_inflight 1 max_inflight 1 incoming" \
+	"/dev/mapper/vmig-slow 0 2 disk_uuid nonsense" \
+	"/dev/mapper/vmig-slow 0 2 disk_uuid 00000000-0000-0000-0000-000000000000" \
+	"/dev/mapper/vmig-slow 0 1 disk_uuid" \
+	"/dev/mapper/vmig-slow 0 4 disk_uuid $u1 disk_uuid $u1"; do
 	if echo "0 $sectors vmig $t" | dmsetup create vmig-c 2>/dev/null; then
 		echo "# accepted: '$t'"
 		bad=1
@@ -377,6 +383,29 @@ printf '0 8 vmig /dev/mapper/vmig-slow 0\n8 8 vmig /dev/mapper/vmig-slow 8\n' |
 r=$?
 [ $r -ne 0 ] && ! dmsetup info vmig-g >/dev/null 2>&1
 result $? "a table with two vmig targets is refused"
+
+# The disk's identity: a package made by a filter with one disk_uuid is
+# refused (EXDEV) by a filter with another and by one with none, which
+# stay incoming, and taken by one with the same; the table shows it.
+mk vmig-h 2 disk_uuid $u1
+mk vmig-i 3 disk_uuid $u2 incoming
+mk vmig-j 1 incoming
+mk vmig-k 3 disk_uuid $u1 incoming
+migctl disk handoff vmig-h >/dev/null &&
+	migctl disk export vmig-h "$work/pkg-h" >/dev/null &&
+	migctl disk show "$work/pkg-h" | grep -q "disk $u1, CRC ok" &&
+	! migctl disk import vmig-i "$work/pkg-h" 2>"$work/xdev.err" &&
+	grep -q "Invalid cross-device link" "$work/xdev.err" &&
+	! migctl disk import vmig-j "$work/pkg-h" 2>/dev/null &&
+	[ "$(state vmig-i)" = incoming ] && [ "$(state vmig-j)" = incoming ] &&
+	migctl disk import vmig-k "$work/pkg-h" wait >/dev/null &&
+	[ "$(state vmig-k)" = running ] &&
+	dmsetup table vmig-k | grep -q " 0 3 disk_uuid $u1 incoming\$"
+result $? "a package is taken only by a filter with its disk_uuid (EXDEV otherwise)"
+migctl disk complete vmig-h
+for d in vmig-h vmig-i vmig-j vmig-k; do
+	dmsetup remove $d
+done
 dmsetup remove vmig-e
 dmsetup remove vmig-f
 

@@ -106,7 +106,7 @@ pkg="$work/pkg \"q\\.pkg"
 printf '\126\104\123\113\001\000\100\000\050\000\000\000\000\000\000\000' >"$pkg"
 printf '\317\062\342\167\000\000\000\000\010\000\000\000\000\000\000\000' >>"$pkg"
 head -c 32 /dev/zero >>"$pkg"
-expect 0 "^package: 0 IO, 0 bytes of data, cancel mode, 8 sectors, CRC ok" \
+expect 0 "^package: 0 IO, 0 bytes of data, cancel mode, 8 sectors, disk without an id, CRC ok" \
 	"disk show checks a package" migctl disk show "$pkg"
 want=$(printf '{"file":"%s/pkg \\"q\\\\.pkg","pkg_len":64,' "$work")
 out=$(migctl disk show "$pkg" --json 2>&1)

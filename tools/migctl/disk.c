@@ -280,6 +280,21 @@ static void print_ios(const void *pkg, int nr, const __s32 *statuses)
 	}
 }
 
+/* @id as a UUID's text form in @out (37 bytes), or "" when all zero. */
+static void disk_id_str(const __u8 id[16], char out[37])
+{
+	static const __u8 zero[16];
+	int i, n = 0;
+
+	*out = 0;
+	if (!memcmp(id, zero, sizeof(zero)))
+		return;
+	for (i = 0; i < 16; i++)
+		n += sprintf(out + n, "%s%02x",
+			     i == 4 || i == 6 || i == 8 || i == 10 ? "-" : "",
+			     id[i]);
+}
+
 /* --- the commands ----------------------------------------------------- */
 
 static int run_disk(const struct migctl_cmd *cmd, int argc, char **argv);
@@ -296,6 +311,7 @@ static int do_show(struct call *c)
 {
 	const struct vmig_disk_pkg *h;
 	struct json_object *o;
+	char id[37];
 	size_t len;
 	void *pkg;
 	int nr;
@@ -304,6 +320,7 @@ static int do_show(struct call *c)
 	if (!pkg)
 		return 1;
 	h = pkg;
+	disk_id_str(h->disk_id, id);
 	if (c->json) {
 		o = json_object_new_object();
 		migctl_json_str(o, "file", c->args[0]);
@@ -313,13 +330,17 @@ static int do_show(struct call *c)
 		migctl_json_u64(o, "nr_sectors", le64toh(h->nr_sectors));
 		migctl_json_u64(o, "data_len", le64toh(h->data_len));
 		migctl_json_u64(o, "next_seq", le64toh(h->next_seq));
+		migctl_json_str(o, "disk_id", id);
 		ios_json(o, pkg, nr, NULL);
 		migctl_json_print(o);
 	} else {
-		printf("package: %d IO, %llu bytes of data, %s mode, %llu sectors, CRC ok\n",
-		       nr, (unsigned long long)le64toh(h->data_len),
+		printf("package: %d IO, %llu bytes of data, %s mode, ", nr,
+		       (unsigned long long)le64toh(h->data_len),
 		       le32toh(h->mode) == VMIG_DISK_HANDOFF_DRAIN ? "drain" :
-		       "cancel", (unsigned long long)le64toh(h->nr_sectors));
+		       "cancel");
+		printf("%llu sectors, disk %s, CRC ok\n",
+		       (unsigned long long)le64toh(h->nr_sectors),
+		       *id ? id : "without an id");
 		print_ios(pkg, nr, NULL);
 	}
 	free(pkg);

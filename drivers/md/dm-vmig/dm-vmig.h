@@ -18,6 +18,7 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
+#include <linux/uuid.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <vmig/ucmd.h>
@@ -87,6 +88,7 @@ typedef int (*vmig_disk_export_fn)(void *arg, const void *pkg, size_t len);
  * @opt_max_inflight: the table gave max_inflight (for the table status)
  * @opt_timeout: the table gave timeout_ms
  * @opt_incoming: the table gave incoming
+ * @disk_uuid: the table's disk_uuid, the disk's identity; null without one
  * @reg: the registration that /dev/dm-vmig finds the filter by
  * @op_lock: serializes hand-off operations; those that change the state
  *	only try it and fail with -EBUSY
@@ -128,6 +130,7 @@ struct vmig_dm {
 	bool opt_max_inflight;
 	bool opt_timeout;
 	bool opt_incoming;
+	uuid_t disk_uuid;
 	struct vmig_dm_reg *reg;
 
 	struct mutex op_lock; /* see above */

@@ -103,6 +103,7 @@ static int vmig_dm_build(struct vmig_dm *c, struct vmig_disk_desc *done,
 	hdr->nr_sectors = cpu_to_le64(c->ti->len);
 	hdr->data_len = cpu_to_le64(data_len);
 	hdr->next_seq = cpu_to_le64(next_seq);
+	memcpy(hdr->disk_id, &c->disk_uuid, sizeof(hdr->disk_id));
 
 	d = vmig_disk_pkg_descs(hdr);
 	sort(done, nr_done, sizeof(*done), vmig_dm_cmp_seq, NULL);

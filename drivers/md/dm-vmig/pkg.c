@@ -117,7 +117,6 @@ int vmig_disk_pkg_check(const void *pkg, size_t len, u64 nr_sectors)
 	    le16_to_cpu(hdr->hdr_size) != sizeof(*hdr) ||
 	    le32_to_cpu(hdr->desc_size) != sizeof(*d) ||
 	    le32_to_cpu(hdr->mode) > VMIG_DISK_HANDOFF_DRAIN ||
-	    hdr->__reserved[0] || hdr->__reserved[1] ||
 	    vmig_disk_pkg_size(nr, le64_to_cpu(hdr->data_len)) != len)
 		return -EBADMSG;
 	if (le32_to_cpu(hdr->crc) != vmig_disk_pkg_crc(pkg, len))

@@ -204,6 +204,10 @@ int vmig_dm_import(struct vmig_dm *c, const void *pkg, size_t len,
 	ret = vmig_disk_pkg_check(pkg, len, c->ti->len);
 	if (ret)
 		goto out_unlock;
+	/* Made for this disk: the same identity (or none on either side). */
+	ret = -EXDEV;
+	if (memcmp(hdr->disk_id, &c->disk_uuid, sizeof(hdr->disk_id)))
+		goto out_unlock;
 
 	nr = le32_to_cpu(hdr->nr_descs);
 	d = vmig_disk_pkg_descs(pkg);

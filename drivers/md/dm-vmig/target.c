@@ -4,7 +4,7 @@
  * migration, and the module. See Documentation/admin-guide/dm-vmig.rst.
  *
  * Table: <dev> <offset> [<#opt args> [max_inflight <n>] [timeout_ms <n>]
- * [incoming]]
+ * [disk_uuid <uuid>] [incoming]]
  */
 #include <linux/bio.h>
 #include <linux/blkdev.h>
@@ -47,7 +47,7 @@ static void vmig_dm_dtr(struct dm_target *ti)
 static int vmig_dm_parse_opts(struct dm_target *ti, struct vmig_dm *c,
 			      struct dm_arg_set *as)
 {
-	static const struct dm_arg nr_opts = { 0, 5, "Invalid number of optional arguments" };
+	static const struct dm_arg nr_opts = { 0, 7, "Invalid number of optional arguments" };
 	static const struct dm_arg depth = { 0, VMIG_DM_MAX_DEPTH, "Invalid max_inflight" };
 	static const struct dm_arg timeout = { 1, VMIG_DM_TIMEOUT_MAX, "Invalid timeout_ms" };
 	unsigned int argc, val;
@@ -79,6 +79,14 @@ static int vmig_dm_parse_opts(struct dm_target *ti, struct vmig_dm *c,
 				return ret;
 			c->timeout_ms = val;
 			c->opt_timeout = true;
+		} else if (!strcasecmp(name, "disk_uuid") && argc &&
+			   uuid_is_null(&c->disk_uuid)) {
+			argc--;
+			if (uuid_parse(dm_shift_arg(as), &c->disk_uuid) ||
+			    uuid_is_null(&c->disk_uuid)) {
+				ti->error = "Invalid disk_uuid";
+				return -EINVAL;
+			}
 		} else {
 			ti->error = "Invalid or repeated optional argument";
 			return -EINVAL;
@@ -295,13 +303,15 @@ static void vmig_dm_status(struct dm_target *ti, status_type_t type,
 	case STATUSTYPE_TABLE:
 		DMEMIT("%s %llu", c->dev->name, (unsigned long long)c->start);
 		nr = 2 * c->opt_max_inflight + 2 * c->opt_timeout +
-		     c->opt_incoming;
+		     2 * !uuid_is_null(&c->disk_uuid) + c->opt_incoming;
 		if (nr)
 			DMEMIT(" %u", nr);
 		if (c->opt_max_inflight)
 			DMEMIT(" max_inflight %u", c->max_inflight);
 		if (c->opt_timeout)
 			DMEMIT(" timeout_ms %u", c->timeout_ms);
+		if (!uuid_is_null(&c->disk_uuid))
+			DMEMIT(" disk_uuid %pUb", &c->disk_uuid);
 		if (c->opt_incoming)
 			DMEMIT(" incoming");
 		break;

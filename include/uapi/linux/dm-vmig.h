@@ -65,7 +65,11 @@
  *	guest with a lower number is in the package or finished before the
  *	hand-off
  * @mode: VMIG_DISK_HANDOFF_CANCEL or VMIG_DISK_HANDOFF_DRAIN
- * @__reserved: 0
+ * @disk_id: the identity of the disk: the source filter's ``disk_uuid``
+ *	(its table's, as 16 bytes in the order of the canonical text form),
+ *	all zero when it has none. A filter imports only a package whose
+ *	@disk_id is its own ``disk_uuid`` (zero for none), so that a package
+ *	cannot be reissued onto another disk of the same size.
  */
 struct vmig_disk_pkg {
 	__le32 magic;
@@ -78,7 +82,7 @@ struct vmig_disk_pkg {
 	__le64 nr_sectors;
 	__le64 data_len;
 	__le64 next_seq;
-	__le64 __reserved[2];
+	__u8 disk_id[16];
 };
 
 /**
@@ -359,7 +363,9 @@ struct vmig_disk_export {
  * reissued IO has finished. Errors: EBADMSG for a malformed package
  * (nothing is reissued; a descriptor count that @buf_len cannot hold is
  * refused before the disk is looked at), EINVAL when the disk is not
- * INCOMING or its size differs from the package's, EBUSY while the IO
+ * INCOMING or its size differs from the package's, EXDEV when the package
+ * was made for another disk (see @disk_id of struct vmig_disk_pkg; nothing
+ * is reissued), EBUSY while the IO
  * of an earlier import is not done. With VMIG_DISK_IMPORT_WAIT, the wait
  * is bounded by the module parameter import_wait_s (default 60 s) and
  * ends at a signal: EINTR or ETIMEDOUT then say that the import took

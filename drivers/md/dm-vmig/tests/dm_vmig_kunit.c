@@ -195,7 +195,6 @@ static void vmig_disk_pkg_bad(struct kunit *test)
 	BREAK(h->nr_descs, cpu_to_le32(U32_MAX));
 	BREAK(h->data_len, cpu_to_le64(5121));
 	BREAK(h->mode, cpu_to_le32(2));
-	BREAK(h->__reserved[1], cpu_to_le64(1));
 	/* Descriptors: fields. */
 	BREAK(d[2].op, cpu_to_le16(VMIG_DISK_OP_MAX));
 	BREAK(d[2].flags, cpu_to_le16(1 << 5));
