@@ -604,6 +604,7 @@ int vmig_mig_switchover(struct vmig_ucmd *ucmd)
 		blob = NULL;
 		WRITE_ONCE(mig->src.switch_requested, true);
 		mig->switch_ns = ktime_get_ns();
+		vmig_mig_switch_begins(mig);
 		vmig_mig_set_state(mig, VMIG_MIG_STATE_SWITCHOVER);
 		ret = 0;
 	}

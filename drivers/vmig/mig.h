@@ -187,6 +187,9 @@ struct vmig_mig_dst {
  * @start_ns: when the session started
  * @end_ns: when it began to end, 0 before
  * @switch_ns: when the switchover began, 0 before
+ * @switch_jiffies: under @lock, read without: when the switchover began
+ *	(source) or the final round ended (target), 0 before; the
+ *	switchover's deadline counts from it (vmig_sock_deadline())
  * @st: the counters, under @lock or atomic
  * @memcg: the memory cgroup of the process that started the session: the
  *	threads charge their allocations (target: guest pages) to it
@@ -227,6 +230,7 @@ struct vmig_mig {
 	u64 start_ns;
 	u64 end_ns;
 	u64 switch_ns;
+	unsigned long switch_jiffies;
 	struct {
 		atomic64_t pages_sent;
 		atomic64_t zero_pages;
@@ -276,6 +280,7 @@ u32 vmig_mig_digest(struct vmig_mig *mig, bool verify);
 
 /* mig_sock.c */
 long vmig_stream_timeout(void);
+void vmig_mig_switch_begins(struct vmig_mig *mig);
 int vmig_sock_attach(struct vmig_stream *s, int fd);
 void vmig_sock_detach(struct vmig_stream *s);
 void vmig_sock_shutdown(struct vmig_stream *s);

@@ -168,6 +168,7 @@ static int vmig_rx_round_end(struct vmig_stream *s, bool *final,
 		if (*final) {
 			mig->dst.final_round = round;
 			mig->switch_ns = mig->dst.round_ns;
+			vmig_mig_switch_begins(mig);
 		}
 		mig->dst.round_ns = ktime_get_ns();
 		wake_up_all(&mig->wq);

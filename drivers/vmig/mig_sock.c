@@ -30,10 +30,38 @@ module_param(stream_timeout_s, uint, 0644);
 MODULE_PARM_DESC(stream_timeout_s,
 		 "Fail a migration when one record takes longer than this many seconds to move (default 60)");
 
+static unsigned int switchover_timeout_s = 120;
+module_param(switchover_timeout_s, uint, 0644);
+MODULE_PARM_DESC(switchover_timeout_s,
+		 "Fail a migration whose switchover (final round, device state, end and acknowledgment) takes longer than this many seconds (default 120)");
+
 /* How long a stream may stay silent, in jiffies. */
 long vmig_stream_timeout(void)
 {
 	return (long)max(READ_ONCE(stream_timeout_s), 1U) * HZ;
+}
+
+/* Under the session's lock: the switchover begins, and its deadline runs. */
+void vmig_mig_switch_begins(struct vmig_mig *mig)
+{
+	lockdep_assert_held(&mig->lock);
+	WRITE_ONCE(mig->switch_jiffies, jiffies | 1);
+}
+
+/*
+ * The deadline of a record starting now: the stream timeout from now, or
+ * the end of the switchover when that comes first (while the guest is
+ * paused, many records each just within their timeout must not add up).
+ */
+static unsigned long vmig_sock_deadline(struct vmig_stream *s)
+{
+	unsigned long deadline = jiffies + vmig_stream_timeout();
+	unsigned long begun = READ_ONCE(s->mig->switch_jiffies), end;
+
+	if (!begun)
+		return deadline;
+	end = begun + (unsigned long)max(READ_ONCE(switchover_timeout_s), 1U) * HZ;
+	return time_before(end, deadline) ? end : deadline;
 }
 
 /*
@@ -215,12 +243,12 @@ static int vmig_sock_xfer(struct vmig_stream *s, void *buf, size_t len,
 	return 0;
 }
 
-/* Send a whole record, within the stream timeout. */
+/* Send a whole record, by its deadline. */
 int vmig_sock_send(struct vmig_stream *s, const void *buf, size_t len)
 {
 	/* kernel_sendmsg() only reads the kvec's memory. */
 	return vmig_sock_xfer(s, (void *)buf, len, true,
-			      jiffies + vmig_stream_timeout());
+			      vmig_sock_deadline(s));
 }
 
 /* Send a small record: one of the fixed-size types. */
@@ -243,11 +271,11 @@ int vmig_sock_send_rec(struct vmig_stream *s, u16 type, const void *payload,
  * Receive a record into s->rec, its payload right after the header, and
  * check it: returns its type, or -EBADMSG for a malformed header or a bad
  * CRC, or the error of the socket (-ETIMEDOUT when the whole record took
- * longer than the stream timeout).
+ * longer than the stream timeout, or went past the switchover's end).
  */
 int vmig_sock_recv_rec(struct vmig_stream *s)
 {
-	unsigned long deadline = jiffies + vmig_stream_timeout();
+	unsigned long deadline = vmig_sock_deadline(s);
 	struct vmig_wire_rec *rec = s->rec;
 	int ret;
 

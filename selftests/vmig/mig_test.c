@@ -1307,6 +1307,52 @@ TEST_F(peer, too_many_rounds)
 	ASSERT_EQ(0, set_param("max_rounds_in", "10000"));
 }
 
+/*
+ * The switchover has a deadline of its own (switchover_timeout_s, here 2 s,
+ * then restored), under the stream timeout of 60 s: a source whose target
+ * took everything up to END but never acknowledges fails by it, with
+ * ETIMEDOUT, while the guest is paused; and so does a target whose source
+ * ended the final round but never sends END.
+ */
+TEST(switchover_deadline)
+{
+	static unsigned char buf[VMIG_WIRE_MAX_PAYLOAD];
+	struct vmig_mig_start out = { .group_pages = 16 };
+	struct vmig_mig_status st;
+	struct vm vm;
+	int dev, sv[2];
+
+	dev = vmig_open_dev();
+	if (dev == -ENOENT)
+		SKIP(return, "vmig module not loaded");
+	ASSERT_EQ(0, set_param("switchover_timeout_s", "2"));
+	ASSERT_EQ(0, vm_new(dev, &vm, 32));
+	ASSERT_EQ(0, tcp_pair(sv));
+	ASSERT_EQ(0, vmig_mig_start(vm.fd, &out, sv, 1));
+	close(sv[0]);
+	ASSERT_EQ(0, vmig_mig_switchover(vm.fd, NULL, 0));
+	read_to_end(_metadata, sv[1], buf);
+	EXPECT_EQ(VMIG_MIG_STATE_FAILED,
+		  wait_state(vm.fd, VMIG_MIG_STATE_FAILED, 20, &st));
+	EXPECT_EQ(ETIMEDOUT, st.error);
+	ASSERT_EQ(0, set_param("switchover_timeout_s", "120"));
+	close(sv[1]);
+	vm_del(dev, &vm);
+	close(dev);
+}
+
+TEST_F(peer, switchover_deadline)
+{
+	struct vmig_wire_hello h = hello(64);
+	struct vmig_wire_round_end re = { .flags = VMIG_ROUND_FINAL };
+	size_t n = rec(self->buf, VMIG_REC_HELLO, &h, sizeof(h));
+
+	n += rec(self->buf + n, VMIG_REC_ROUND_END, &re, sizeof(re));
+	ASSERT_EQ(0, set_param("switchover_timeout_s", "2"));
+	expect_failure(_metadata, self, self->buf, n, false, ETIMEDOUT);
+	ASSERT_EQ(0, set_param("switchover_timeout_s", "120"));
+}
+
 /* An incoming session over a socket pair, on a VM already unnamed. */
 FIXTURE(race) {
 	int dev;

@@ -456,8 +456,10 @@ struct vmig_vm_stats {
  * accept (version, page size, parameters), EMSGSIZE for memory sizes that
  * differ, ECONNRESET when the peer closed or reset the connection,
  * ETIMEDOUT when a record took too long to move whole (the module
- * parameter stream_timeout_s, default 60 s), EIO when the memory digests
- * differ, ENOMEM. A peer that cancels closes its streams: the other side
+ * parameter stream_timeout_s, default 60 s), when the switchover took
+ * longer than switchover_timeout_s (default 120 s) or when a target saw
+ * more than max_rounds_in rounds (default 10000), EIO when the memory
+ * digests differ, ENOMEM. A peer that cancels closes its streams: the other side
  * fails with ECONNRESET.
  *
  * Over kernel TLS (a stream socket with the "tls" ULP and its keys set,
