@@ -9,7 +9,8 @@
 # (one in clear, one with another key) that reach the listener first are
 # refused and the real source still gets through, a fake target cannot
 # make the source report done, OpenSSL's s_server, keyed alike, reads what
-# the kernel's TLS sends, and a capture of the link shows a pattern of the
+# the kernel's TLS sends and OpenSSL's s_client carries a whole session
+# into migctl listen, and a capture of the link shows a pattern of the
 # guest's memory in clear only without TLS.
 dir=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=SCRIPTDIR/tap.sh
@@ -30,7 +31,7 @@ cleanup() {
 	netns_del $a $b
 	for vm in mig-ns-src mig-ns-dst mig-ns-evil mig-ns-dst2 mig-ns-dst3 \
 		mig-ns-cap1 mig-ns-cap1-src mig-ns-cap2 mig-ns-cap2-src \
-		mig-ns-dst4 mig-ns-dst5; do
+		mig-ns-dst4 mig-ns-dst5 mig-ns-dst6; do
 		migctl vm destroy "$vm" 2>/dev/null
 	done
 	rm -rf "$work"
@@ -38,7 +39,7 @@ cleanup() {
 trap cleanup EXIT
 
 echo "TAP version 13"
-echo "1..14"
+echo "1..15"
 # The key both hosts hold, and another one.
 (umask 077 && migctl genkey >"$work/psk" && migctl genkey >"$work/other") ||
 	exit 1
@@ -179,6 +180,30 @@ grep "CIPHER is\|Reused\|error" "$work/ossl.out" "$work/ossl.err" |
 sed 's/^/# /' "$work/ossl.mig"
 grep -q "CIPHER is TLS_AES" "$work/ossl.out" && grep -q VMIG "$work/ossl.out"
 result $? "OpenSSL's s_server, keyed alike, decrypts the kernel's TLS records"
+
+# The other way: OpenSSL's s_client, keyed alike, handshakes with migctl
+# listen's GnuTLS and carries a whole session (wire_gen's, a 64-page VM),
+# which the kernel's TLS decrypts: the target ends done, page 5 and the
+# blob as sent.
+migctl vm create mig-ns-dst6 256K
+"$ip" netns exec $b migctl listen mig-ns-dst6 --addr 10.77.0.2 --port 7078 \
+	--timeout 30 --quiet --psk "$work/psk" --blob-out "$work/blob6" \
+	2>"$work/listen6.err" &
+listener=$!
+sleep 1
+"$dir/wire_gen" | "$ip" netns exec $a openssl s_client \
+	-connect 10.77.0.2:7078 -tls1_3 -psk "$(cat "$work/psk")" \
+	-psk_identity vmig -quiet -ign_eof >/dev/null 2>"$work/ossl-c.err" &
+client=$!
+wait $listener
+dst=$?
+kill $client 2>/dev/null
+wait $client
+sed 's/^/# /' "$work/listen6.err"
+[ $dst -eq 0 ] || sed 's/^/# /' "$work/ossl-c.err"
+[ $dst -eq 0 ] && [ "$(cat "$work/blob6")" = state ] &&
+	migctl status mig-ns-dst6 --json | grep -q '"state":"done"'
+result $? "OpenSSL's s_client, keyed alike, carries a session into migctl listen"
 
 # A pattern the guest writes all over its memory (vmig-guest --content
 # text), sent uncompressed: on the wire in clear without TLS (so that the
