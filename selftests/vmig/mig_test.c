@@ -1249,8 +1249,9 @@ TEST_F(peer, too_many_rounds)
 }
 
 /*
- * The switchover has a deadline of its own (switchover_timeout_s, here 2 s,
- * then restored), under the stream timeout of 60 s: a source whose target
+ * The switchover has a deadline of its own (switchover_timeout_s, here 4 s
+ * for the source, whose final round and END must get through first, and
+ * 2 s for the target; then restored), under the stream timeout of 60 s: a source whose target
  * took everything up to END but never acknowledges fails by it, with
  * ETIMEDOUT, while the guest is paused; and so does a target whose source
  * ended the final round but never sends END.
@@ -1266,7 +1267,7 @@ TEST(switchover_deadline)
 	dev = vmig_open_dev();
 	if (dev == -ENOENT)
 		SKIP(return, "vmig module not loaded");
-	ASSERT_EQ(0, set_param("switchover_timeout_s", "2"));
+	ASSERT_EQ(0, set_param("switchover_timeout_s", "4"));
 	ASSERT_EQ(0, vm_new(dev, &vm, 32));
 	ASSERT_EQ(0, tcp_pair(sv));
 	ASSERT_EQ(0, vmig_mig_start(vm.fd, &out, sv, 1));
