@@ -21,6 +21,7 @@
 #include <linux/highmem.h>
 #include <linux/kthread.h>
 #include <linux/lz4.h>
+#include <linux/zstd.h>
 #include <linux/memcontrol.h>
 #include <linux/module.h>
 #include <linux/file.h>
@@ -40,10 +41,16 @@ static void vmig_stream_uninit(struct vmig_mig *mig, struct vmig_stream *s)
 	mutex_unlock(&mig->sock_lock);
 	kvfree(s->rec);
 	s->rec = NULL;
-	kfree(s->bounce);
+	kvfree(s->bounce);
 	s->bounce = NULL;
-	kvfree(s->wrkmem);
-	s->wrkmem = NULL;
+	kvfree(s->lz4_mem);
+	s->lz4_mem = NULL;
+	kvfree(s->zstd_mem);
+	s->zstd_mem = NULL;
+	kvfree(s->dctx_mem);
+	s->dctx_mem = NULL;
+	memset(&s->codec, 0, sizeof(s->codec));
+	s->dctx = NULL;
 }
 
 /* Stop the threads, drop the sockets, and free what only they need. */
@@ -178,24 +185,64 @@ __poll_t vmig_mig_poll(struct file *file, struct poll_table_struct *wait)
 	return mask;
 }
 
+/* The zstd level of a source session. */
+static int vmig_mig_zstd_level(const struct vmig_mig_start *p)
+{
+	return p->compress_level ? p->compress_level : VMIG_ZSTD_LEVEL_DEFAULT;
+}
+
+/* A source stream's compressors, as its compression mode needs them. */
+static int vmig_stream_init_codec(struct vmig_mig *mig, struct vmig_stream *s)
+{
+	u32 mode = mig->params.compress;
+	size_t size;
+
+	if (mode == VMIG_COMPRESS_AUTO || mode == VMIG_COMPRESS_LZ4) {
+		s->lz4_mem = kvmalloc(LZ4_MEM_COMPRESS, GFP_KERNEL_ACCOUNT);
+		if (!s->lz4_mem)
+			return -ENOMEM;
+		s->codec.lz4 = s->lz4_mem;
+	}
+	if (mode == VMIG_COMPRESS_AUTO || mode == VMIG_COMPRESS_ZSTD) {
+		s->codec.zparams =
+			vmig_wire_zstd_params(vmig_mig_zstd_level(&mig->params));
+		size = vmig_wire_zstd_cctx_size(&s->codec.zparams);
+		s->zstd_mem = kvmalloc(size, GFP_KERNEL_ACCOUNT);
+		if (!s->zstd_mem)
+			return -ENOMEM;
+		s->codec.zstd = zstd_init_cctx(s->zstd_mem, size);
+		if (!s->codec.zstd)
+			return -ENOMEM;
+	}
+	/* Auto starts raw, and measures the others first (mig_policy.c). */
+	if (mode == VMIG_COMPRESS_LZ4)
+		s->choice.mode = VMIG_PAGE_LZ4 - VMIG_PAGE_RAW;
+	else if (mode == VMIG_COMPRESS_ZSTD)
+		s->choice.mode = VMIG_PAGE_ZSTD - VMIG_PAGE_RAW;
+	return 0;
+}
+
 /* Allocate what a stream's thread needs. */
 static int vmig_stream_init(struct vmig_mig *mig, struct vmig_stream *s,
 			    unsigned int index)
 {
+	size_t size;
+
 	s->mig = mig;
 	s->index = index;
 	s->rec = kvmalloc(sizeof(*s->rec) + VMIG_WIRE_MAX_PAYLOAD,
 			  GFP_KERNEL_ACCOUNT);
-	s->bounce = kmalloc(PAGE_SIZE, GFP_KERNEL_ACCOUNT);
+	s->bounce = kvmalloc(VMIG_WIRE_MAX_RUN * PAGE_SIZE, GFP_KERNEL_ACCOUNT);
 	if (!s->rec || !s->bounce)
 		return -ENOMEM;
-	if (!mig->incoming && mig->params.compress != VMIG_COMPRESS_NONE) {
-		s->wrkmem = kvmalloc(LZ4_MEM_COMPRESS, GFP_KERNEL_ACCOUNT);
-		if (!s->wrkmem)
-			return -ENOMEM;
-	}
-	s->choice.lz4 = mig->params.compress != VMIG_COMPRESS_NONE;
-	return 0;
+	if (!mig->incoming)
+		return vmig_stream_init_codec(mig, s);
+	size = zstd_dctx_workspace_bound();
+	s->dctx_mem = kvmalloc(size, GFP_KERNEL_ACCOUNT);
+	if (!s->dctx_mem)
+		return -ENOMEM;
+	s->dctx = zstd_init_dctx(s->dctx_mem, size);
+	return s->dctx ? 0 : -ENOMEM;
 }
 
 /*
@@ -345,12 +392,20 @@ static int vmig_mig_check_start(const struct vmig_mig_start *cmd)
 	    cmd->nr_fds > VMIG_MIG_MAX_STREAMS)
 		return -EINVAL;
 	if (cmd->flags & VMIG_MIG_INCOMING)
-		return cmd->compress || cmd->group_pages || cmd->downtime_ms ||
+		return cmd->compress || cmd->compress_level ||
+		       cmd->group_pages || cmd->downtime_ms ||
 		       cmd->max_rounds || cmd->max_precopy_ms ||
 		       cmd->max_bandwidth || (cmd->flags & VMIG_MIG_VERIFY) ?
 		       -EINVAL : 0;
-	if (cmd->compress > VMIG_COMPRESS_LZ4 ||
+	if (cmd->compress > VMIG_COMPRESS_ZSTD ||
 	    !vmig_track_group_valid(cmd->group_pages))
+		return -EINVAL;
+	/* A level is zstd's: for zstd, or for auto's choice of zstd. */
+	if (cmd->compress_level &&
+	    (cmd->compress == VMIG_COMPRESS_NONE ||
+	     cmd->compress == VMIG_COMPRESS_LZ4 ||
+	     cmd->compress_level < zstd_min_clevel() ||
+	     cmd->compress_level > zstd_max_clevel()))
 		return -EINVAL;
 	return 0;
 }
@@ -526,8 +581,12 @@ int vmig_mig_status(struct vmig_ucmd *ucmd)
 	spin_lock(&mig->lock);
 	if (mig->incoming)
 		cmd->info |= VMIG_MIG_INFO_INCOMING;
-	if (!mig->incoming && mig->streams[0].choice.lz4)
+	if (!mig->incoming && vmig_policy_encoding(&mig->streams[0].choice) ==
+	    VMIG_PAGE_LZ4)
 		cmd->info |= VMIG_MIG_INFO_LZ4;
+	if (!mig->incoming && vmig_policy_encoding(&mig->streams[0].choice) ==
+	    VMIG_PAGE_ZSTD)
+		cmd->info |= VMIG_MIG_INFO_ZSTD;
 	if (mig->params.flags & VMIG_MIG_VERIFY)
 		cmd->info |= VMIG_MIG_INFO_VERIFY;
 	cmd->state = mig->state;
@@ -558,6 +617,7 @@ int vmig_mig_status(struct vmig_ucmd *ucmd)
 	cmd->pages_sent = atomic64_read(&mig->st.pages_sent);
 	cmd->zero_pages = atomic64_read(&mig->st.zero_pages);
 	cmd->lz4_pages = atomic64_read(&mig->st.lz4_pages);
+	cmd->zstd_pages = atomic64_read(&mig->st.zstd_pages);
 	cmd->raw_pages = atomic64_read(&mig->st.raw_pages);
 	cmd->bytes_wire = atomic64_read(&mig->st.bytes_wire);
 	mutex_unlock(&vm->mig_lock);

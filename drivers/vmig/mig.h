@@ -21,29 +21,38 @@ struct mem_cgroup;
 struct socket;
 struct task_struct;
 
+/* The modes a stream chooses among: VMIG_PAGE_RAW + mode (raw, LZ4, zstd). */
+#define VMIG_POLICY_MODES 3
+
 /**
- * struct vmig_policy - whether a stream compresses, see mig_policy.c
- * @cost: CPU time per 64 KiB of guest data, in ns, raw ([0]) and
- *	compressed ([1]); 0 while unknown
+ * struct vmig_policy - how a stream encodes, see mig_policy.c
+ * @cost: CPU time per 64 KiB of guest data, in ns, per mode; 0 while
+ *	unknown
  * @ratio: bytes on the wire per guest byte, times 1024, per mode
  * @link: wire bytes per millisecond the link carried when it held the
  *	stream back; 0 while it does not
  * @unsaturated: epochs in a row that did not wait for the link
  * @epochs: epochs since the stream started
- * @lz4: compress in the current epoch
+ * @mode: the current epoch's mode
  * @prev: the mode of the last epoch measured
- * @probe: the current epoch is a short probe of the mode that lost
+ * @probe: the current epoch is a short probe of a mode that lost
  */
 struct vmig_policy {
-	u64 cost[2];
-	u32 ratio[2];
+	u64 cost[VMIG_POLICY_MODES];
+	u32 ratio[VMIG_POLICY_MODES];
 	u64 link;
 	u32 unsaturated;
 	u32 epochs;
-	bool lz4;
-	bool prev;
+	u8 mode;
+	u8 prev;
 	bool probe;
 };
+
+/* The wire encoding of the current mode. */
+static inline u16 vmig_policy_encoding(const struct vmig_policy *c)
+{
+	return VMIG_PAGE_RAW + c->mode;
+}
 
 /* Pages per compression epoch (512 KiB), and per probe. */
 #define VMIG_POLICY_EPOCH_PAGES 128
@@ -68,9 +77,17 @@ static inline unsigned int vmig_policy_epoch_pages(const struct vmig_policy *c)
  * @index: the stream's index on the wire (the target learns it from HELLO)
  * @rec: a record being built or received: header, then payload
  * @used: source: payload bytes in @rec
- * @bounce: a page: the source copies guest pages here before encoding
- *	them; the target decodes into it before writing guest pages
- * @wrkmem: source: LZ4's working memory
+ * @bounce: VMIG_WIRE_MAX_RUN pages: the source copies guest pages of a
+ *	run here before encoding them; the target decodes into it before
+ *	writing guest pages
+ * @codec: source: the compressors (their memory: @lz4_mem, @zstd_mem)
+ * @lz4_mem: source: LZ4's working memory, or NULL
+ * @zstd_mem: source: zstd's compression context, or NULL
+ * @dctx: target: zstd's decompression context, in @dctx_mem
+ * @dctx_mem: target: its memory
+ * @run_first: source: the first page of the run in @bounce
+ * @run_n: source: the pages of that run
+ * @run_crcs: source: their CRCs
  * @choice: source: the compression choice
  * @epoch_pages: source: pages encoded in this compression epoch
  * @epoch_bytes: source: guest bytes (of pages not zero) in this epoch
@@ -91,7 +108,14 @@ struct vmig_stream {
 	struct vmig_wire_rec *rec;
 	u32 used;
 	void *bounce;
-	void *wrkmem;
+	struct vmig_wire_codec codec;
+	void *lz4_mem;
+	void *zstd_mem;
+	zstd_dctx *dctx;
+	void *dctx_mem;
+	unsigned long run_first;
+	unsigned int run_n;
+	u32 run_crcs[VMIG_WIRE_MAX_RUN];
 	struct vmig_policy choice;
 	u32 epoch_pages;
 	u64 epoch_bytes;
@@ -235,6 +259,7 @@ struct vmig_mig {
 		atomic64_t pages_sent;
 		atomic64_t zero_pages;
 		atomic64_t lz4_pages;
+		atomic64_t zstd_pages;
 		atomic64_t raw_pages;
 		atomic64_t bytes_wire;
 		u64 pages_remaining;
@@ -277,6 +302,7 @@ void vmig_mig_done(struct vmig_mig *mig);
 bool vmig_mig_move(struct vmig_mig *mig, u32 from, u32 state);
 bool vmig_mig_stopping(struct vmig_mig *mig);
 u32 vmig_mig_digest(struct vmig_mig *mig, bool verify);
+void vmig_mig_count(struct vmig_mig *mig, u16 encoding, unsigned int n);
 
 /* mig_sock.c */
 long vmig_stream_timeout(void);

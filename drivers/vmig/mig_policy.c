@@ -1,24 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The compression policy: with VMIG_COMPRESS_AUTO, whether a stream
- * compresses. The codec itself (LZ4 blocks in records) is wire.c.
+ * The compression policy: with VMIG_COMPRESS_AUTO, how a stream encodes:
+ * raw, LZ4 or zstd. The codec itself (compressed runs in records) is
+ * wire.c.
  *
  * Compression pays when the link is the bottleneck and costs when the CPU
  * is: LZ4 shrinks text-like pages 2-3x but runs at a fraction of memcpy's
- * speed, and gains nothing on random data. A stream measures, in epochs of
+ * speed, zstd shrinks them further at a few times LZ4's cost, and neither
+ * gains anything on random data. A stream measures, in epochs of
  * VMIG_POLICY_EPOCH_PAGES pages (zero pages cost the same either way and do
  * not count), for each mode: its CPU cost (the epoch's time but for the
  * time spent waiting for the socket or the bandwidth cap) and its ratio
  * (bytes on the wire per guest byte); and, whenever an epoch spent a good
  * part of its time waiting, the rate the link carries. A mode's expected
  * guest throughput is then the lesser of what the CPU can encode and what
- * the link can carry at that ratio, and the stream uses the better mode.
+ * the link can carry at that ratio, and the stream uses the best mode.
  *
  * Measuring throughput directly would be simpler, but the socket buffer
  * lies: it swallows megabytes at memcpy speed before it pushes back. CPU
  * cost and ratio do not depend on it, so that every VMIG_POLICY_PROBE epochs
- * a short probe (VMIG_POLICY_PROBE_PAGES) of the other mode refreshes them at
- * a cost under 1 % of the pages.
+ * a short probe (VMIG_POLICY_PROBE_PAGES) of one of the other modes, in
+ * turn, refreshes them at a cost under 1 % of the pages.
  */
 #include "mig.h"
 
@@ -56,10 +58,9 @@ static u64 vmig_policy_expect(const struct vmig_policy *c, unsigned int m)
 void vmig_policy_epoch(struct vmig_policy *c, u64 guest, u64 wire, u64 ns,
 		       u64 wait_ns)
 {
-	unsigned int m = c->lz4;
+	unsigned int m = c->mode, i, best = 0;
 	bool fresh = c->prev != m || !c->epochs;
 	u64 cpu_ns = ns > wait_ns ? ns - wait_ns : 1, rate;
-	bool best;
 
 	guest = max_t(u64, guest, 1);
 	ns = max_t(u64, ns, 1);
@@ -77,23 +78,32 @@ void vmig_policy_epoch(struct vmig_policy *c, u64 guest, u64 wire, u64 ns,
 		if (c->link && rate > c->link)
 			c->link = rate;
 		/*
-		 * ...and, if even raw pages do not fill it, any rate. An LZ4
-		 * epoch that does not wait says nothing of the sort: it may
-		 * be CPU-bound because it compresses.
+		 * ...and, if even raw pages do not fill it, any rate. A
+		 * compressed epoch that does not wait says nothing of the
+		 * sort: it may be CPU-bound because it compresses.
 		 */
 		if (!m && ++c->unsaturated >= VMIG_POLICY_UNSATURATED)
 			c->link = 0;
 	}
 	c->prev = m;
 	c->epochs++;
-	if (!c->cost[!m]) {
-		/* Measure the other mode once before choosing. */
-		c->lz4 = !m;
-		c->probe = true;
-		return;
+	for (i = 0; i < VMIG_POLICY_MODES; i++) {
+		if (!c->cost[i]) {
+			/* Measure every mode once before choosing. */
+			c->mode = i;
+			c->probe = true;
+			return;
+		}
+		/* A tie (the link bounds both) goes to the cheaper mode. */
+		if (vmig_policy_expect(c, i) > vmig_policy_expect(c, best) ||
+		    (vmig_policy_expect(c, i) == vmig_policy_expect(c, best) &&
+		     c->cost[i] < c->cost[best]))
+			best = i;
 	}
-	best = vmig_policy_expect(c, 1) > vmig_policy_expect(c, 0);
 	c->probe = !(c->epochs % VMIG_POLICY_PROBE);
-	c->lz4 = c->probe ? !best : best;
+	/* Probes visit the modes that lost in turn. */
+	c->mode = c->probe ? (best + 1 + (c->epochs / VMIG_POLICY_PROBE) %
+			      (VMIG_POLICY_MODES - 1)) % VMIG_POLICY_MODES :
+			     best;
 }
 EXPORT_SYMBOL_IF_KUNIT(vmig_policy_epoch);

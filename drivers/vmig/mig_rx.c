@@ -4,9 +4,9 @@
  *
  * Everything that arrives is untrusted. A record is checked (header, CRC)
  * before its payload is looked at, every page entry before its data is,
- * and a page is decoded into a bounce page and checked against its CRC
- * before it is written into the VM's memory, at an index checked against
- * the memory's size. Anything out of place ends the session (EPROTO,
+ * and a run of pages is decoded into a bounce buffer and each of its pages
+ * checked against its CRC before any is written into the VM's memory, at
+ * indices checked against the memory's size. Anything out of place ends the session (EPROTO,
  * EBADMSG); a failed session zeroes the memory it wrote.
  *
  * The streams meet at a barrier at the end of every round, so that a page
@@ -40,9 +40,13 @@ static int vmig_rx_hello(struct vmig_stream *s, const char **why)
 	nr = le16_to_cpu(h->nr_streams);
 	if (h->__reserved)
 		return -EBADMSG;
-	if (le32_to_cpu(h->magic) != VMIG_WIRE_MAGIC ||
-	    le16_to_cpu(h->version) != VMIG_WIRE_VERSION ||
-	    le16_to_cpu(h->page_shift) != PAGE_SHIFT ||
+	if (le32_to_cpu(h->magic) != VMIG_WIRE_MAGIC)
+		return -EPROTO;
+	*why = "the source speaks another wire version";
+	if (le16_to_cpu(h->version) != VMIG_WIRE_VERSION)
+		return -EPROTO;
+	*why = "bad handshake";
+	if (le16_to_cpu(h->page_shift) != PAGE_SHIFT ||
 	    le32_to_cpu(h->flags) & ~VMIG_HELLO_VERIFY ||
 	    !nr || nr > VMIG_MIG_MAX_STREAMS || stream >= nr)
 		return -EPROTO;
@@ -77,28 +81,24 @@ static int vmig_rx_hello(struct vmig_stream *s, const char **why)
 	return ret;
 }
 
-/* Write one checked, decoded page into the memory. */
-static int vmig_rx_store(struct vmig_stream *s, const struct vmig_wire_page *d)
+/* Write page @i of a checked, decoded entry into the memory. */
+static int vmig_rx_store(struct vmig_stream *s, const struct vmig_wire_page *d,
+			 unsigned int i)
 {
 	struct vmig_vm *vm = s->mig->vm;
-	unsigned long idx = le64_to_cpu(d->index);
+	unsigned long idx = le64_to_cpu(d->index) + i;
 	struct page *page;
 
 	if (le16_to_cpu(d->encoding) == VMIG_PAGE_ZERO) {
 		page = vmig_mem_peek(vm, idx);
 		if (page)
 			clear_highpage(page);
-		atomic64_inc(&s->mig->st.zero_pages);
 		return 0;
 	}
 	page = vmig_mem_page(vm, idx);
 	if (!page)
 		return -ENOMEM;
-	memcpy_to_page(page, 0, s->bounce, PAGE_SIZE);
-	if (le16_to_cpu(d->encoding) == VMIG_PAGE_LZ4)
-		atomic64_inc(&s->mig->st.lz4_pages);
-	else
-		atomic64_inc(&s->mig->st.raw_pages);
+	memcpy_to_page(page, 0, (u8 *)s->bounce + i * PAGE_SIZE, PAGE_SIZE);
 	return 0;
 }
 
@@ -108,20 +108,23 @@ static int vmig_rx_pages(struct vmig_stream *s, const char **why)
 	u32 len = le32_to_cpu(s->rec->len), off = 0;
 	struct vmig_wire_page d;
 	const void *data;
-	int ret;
+	int ret, n, i;
 
 	*why = "bad page";
 	while ((ret = vmig_wire_pages_next(s->rec + 1, len, &off,
 					   mig->vm->nr_pages, &d, &data)) > 0) {
-		ret = vmig_wire_decode_page(&d, data, s->bounce);
-		if (ret)
-			return ret;
-		ret = vmig_rx_store(s, &d);
-		if (ret)
-			return ret;
-		mig->crcs[le64_to_cpu(d.index)] = le32_to_cpu(d.crc);
-		atomic64_inc(&mig->st.pages_sent);
-		s->round_pages++;
+		n = vmig_wire_decode_run(&d, data, s->bounce, s->dctx);
+		if (n < 0)
+			return n;
+		for (i = 0; i < n; i++) {
+			ret = vmig_rx_store(s, &d, i);
+			if (ret)
+				return ret;
+			mig->crcs[le64_to_cpu(d.index) + i] =
+				vmig_wire_run_crc(&d, data, i);
+		}
+		vmig_mig_count(mig, le16_to_cpu(d.encoding), n);
+		s->round_pages += n;
 	}
 	cond_resched();
 	return ret;

@@ -6,9 +6,11 @@
  * Each round, the coordinator harvests the dirty log of the whole memory
  * into mig->src.bits (round 0: every page) and bumps mig->src.seq; the senders take
  * chunks of VMIG_CHUNK_PAGES pages from it until none is left, copy each
- * dirty page to a bounce page (the guest may write it meanwhile: a write
- * after the harvest is reported by the next one), encode and send it, then
- * end the round on their stream with ROUND_END. The last sender to finish
+ * dirty page to a bounce buffer (the guest may write it meanwhile: a write
+ * after the harvest is reported by the next one), gather runs of up to
+ * VMIG_WIRE_MAX_RUN neighbouring pages that are not zero, encode each run
+ * as one compressed block (or raw pages) and send it, then end the round
+ * on their stream with ROUND_END. The last sender to finish
  * wakes the coordinator, which updates the estimates and decides: another
  * round, ready, stalled. After VMIG_MIG_STATE_SWITCHOVER the next round is the
  * final one, harvested after the guest stopped; then stream 0 carries the
@@ -69,24 +71,16 @@ static int vmig_tx_flush(struct vmig_stream *s)
 	return ret;
 }
 
-static void vmig_tx_account(struct vmig_stream *s, u16 encoding)
+static void vmig_tx_account(struct vmig_stream *s, u16 encoding,
+			    unsigned int n)
 {
-	struct vmig_mig *mig = s->mig;
-
-	s->round_pages++;
-	atomic64_inc(&mig->st.pages_sent);
-	switch (encoding) {
-	case VMIG_PAGE_ZERO:
-		atomic64_inc(&mig->st.zero_pages);
+	s->round_pages += n;
+	vmig_mig_count(s->mig, encoding, n);
+	/* Zero pages cost the same in every mode: they do not count. */
+	if (encoding == VMIG_PAGE_ZERO)
 		return;
-	case VMIG_PAGE_LZ4:
-		atomic64_inc(&mig->st.lz4_pages);
-		break;
-	default:
-		atomic64_inc(&mig->st.raw_pages);
-	}
-	s->epoch_bytes += PAGE_SIZE;
-	s->epoch_pages++;
+	s->epoch_bytes += n * PAGE_SIZE;
+	s->epoch_pages += n;
 }
 
 static void vmig_tx_epoch_reset(struct vmig_stream *s, u64 now)
@@ -121,36 +115,78 @@ static int vmig_tx_epoch(struct vmig_stream *s)
 	return 0;
 }
 
-/* Add page @idx to the record being built. */
+/* Make room for @len more bytes in the record being built. */
+static int vmig_tx_room(struct vmig_stream *s, size_t len)
+{
+	if (s->used + len <= VMIG_WIRE_MAX_PAYLOAD)
+		return 0;
+	return vmig_tx_flush(s);
+}
+
+/* Encode the run gathered in the bounce buffer, if any, into the record. */
+static int vmig_tx_run(struct vmig_stream *s)
+{
+	unsigned int n = s->run_n;
+	u16 used;
+	size_t len;
+	int ret;
+
+	if (!n)
+		return 0;
+	s->run_n = 0;
+	ret = vmig_tx_room(s, VMIG_WIRE_RUN_ROOM(n));
+	if (ret)
+		return ret;
+	len = vmig_wire_encode_run(s->bounce, n, s->run_first, s->run_crcs,
+				   &s->codec, vmig_policy_encoding(&s->choice),
+				   (u8 *)(s->rec + 1) + s->used, &used);
+	s->used += len;
+	s->epoch_wire += len;
+	vmig_tx_account(s, used, n);
+	return vmig_tx_epoch(s);
+}
+
+/* The pages a run may have in the current mode: raw pages go one by one. */
+static unsigned int vmig_tx_run_max(const struct vmig_stream *s)
+{
+	return s->choice.mode ? VMIG_WIRE_MAX_RUN : 1;
+}
+
+/* Add page @idx to the run being gathered, or to the record if zero. */
 static int vmig_tx_page(struct vmig_stream *s, unsigned long idx)
 {
 	struct vmig_mig *mig = s->mig;
-	u8 *payload = (u8 *)(s->rec + 1);
-	struct vmig_wire_page desc;
 	struct page *page;
-	size_t n;
+	void *slot;
+	u32 crc;
 	int ret;
 
 	page = vmig_mem_peek(mig->vm, idx);
 	/* Never written: zero, and so is the target's (vmig_mem_discard()). */
 	if (!page)
 		return 0;
-	if (s->used + sizeof(desc) + PAGE_SIZE > VMIG_WIRE_MAX_PAYLOAD) {
-		ret = vmig_tx_flush(s);
+	if (s->run_n && idx != s->run_first + s->run_n) {
+		ret = vmig_tx_run(s);
 		if (ret)
 			return ret;
 	}
-	memcpy_from_page(s->bounce, page, 0, PAGE_SIZE);
-	n = vmig_wire_encode_page(s->bounce, idx,
-				  payload + s->used + sizeof(desc),
-				  s->choice.lz4, s->wrkmem, &desc);
-	memcpy(payload + s->used, &desc, sizeof(desc));
-	s->used += sizeof(desc) + n;
-	mig->crcs[idx] = le32_to_cpu(desc.crc);
-	if (desc.encoding != cpu_to_le16(VMIG_PAGE_ZERO))
-		s->epoch_wire += sizeof(desc) + n;
-	vmig_tx_account(s, le16_to_cpu(desc.encoding));
-	return vmig_tx_epoch(s);
+	slot = (u8 *)s->bounce + s->run_n * PAGE_SIZE;
+	memcpy_from_page(slot, page, 0, PAGE_SIZE);
+	crc = vmig_wire_page_crc(slot);
+	mig->crcs[idx] = crc;
+	if (vmig_wire_page_zero(slot)) {
+		ret = vmig_tx_room(s, sizeof(struct vmig_wire_page));
+		if (ret)
+			return ret;
+		s->used += vmig_wire_encode_zero(idx, crc, (u8 *)(s->rec + 1) +
+						 s->used);
+		vmig_tx_account(s, VMIG_PAGE_ZERO, 1);
+		return 0;
+	}
+	if (!s->run_n)
+		s->run_first = idx;
+	s->run_crcs[s->run_n++] = crc;
+	return s->run_n >= vmig_tx_run_max(s) ? vmig_tx_run(s) : 0;
 }
 
 /* Send this stream's share of the round, then its ROUND_END. */
@@ -178,7 +214,9 @@ static int vmig_tx_round(struct vmig_stream *s, u32 round, bool final)
 		}
 		cond_resched();
 	}
-	ret = vmig_tx_flush(s);
+	ret = vmig_tx_run(s);
+	if (!ret)
+		ret = vmig_tx_flush(s);
 	if (ret)
 		return ret;
 	re.round = cpu_to_le32(round);

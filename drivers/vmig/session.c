@@ -148,6 +148,25 @@ void vmig_mig_done(struct vmig_mig *mig)
 	vmig_mig_end(mig, VMIG_MIG_STATE_DONE, 0, false);
 }
 
+/* Count @n pages sent or received in @encoding, in the session's status. */
+void vmig_mig_count(struct vmig_mig *mig, u16 encoding, unsigned int n)
+{
+	switch (encoding) {
+	case VMIG_PAGE_ZERO:
+		atomic64_add(n, &mig->st.zero_pages);
+		break;
+	case VMIG_PAGE_LZ4:
+		atomic64_add(n, &mig->st.lz4_pages);
+		break;
+	case VMIG_PAGE_ZSTD:
+		atomic64_add(n, &mig->st.zstd_pages);
+		break;
+	default:
+		atomic64_add(n, &mig->st.raw_pages);
+	}
+	atomic64_add(n, &mig->st.pages_sent);
+}
+
 /*
  * The switchover digest (wire.c defines it) over the CRC32C of every page,
  * as last sent or received, or with @verify as the memory holds it now.

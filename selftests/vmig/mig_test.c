@@ -262,6 +262,7 @@ FIXTURE(mig) {
 FIXTURE_VARIANT(mig) {
 	int streams;
 	__u32 compress;
+	__s32 level;
 	__u32 group;
 	__u32 flags;
 	__u64 nr_pages;
@@ -280,6 +281,11 @@ FIXTURE_VARIANT_ADD(mig, four_streams_auto_verify) {
 FIXTURE_VARIANT_ADD(mig, two_streams_none_g1) {
 	.streams = 2, .compress = VMIG_COMPRESS_NONE, .group = 1,
 	.nr_pages = 3000,
+};
+
+FIXTURE_VARIANT_ADD(mig, two_streams_zstd3_verify) {
+	.streams = 2, .compress = VMIG_COMPRESS_ZSTD, .level = 3, .group = 64,
+	.flags = VMIG_MIG_VERIFY, .nr_pages = 4096,
 };
 
 FIXTURE_VARIANT_ADD(mig, three_streams_lz4_g512) {
@@ -321,6 +327,7 @@ static int start_pair(struct __test_metadata *_metadata,
 	struct vmig_mig_start in = { .flags = VMIG_MIG_INCOMING };
 	struct vmig_mig_start out = {
 		.compress = variant->compress,
+		.compress_level = variant->level,
 		.group_pages = variant->group,
 		.flags = variant->flags,
 		.max_bandwidth = bandwidth,
@@ -379,25 +386,32 @@ TEST_F_TIMEOUT(mig, under_writes, 600)
 	EXPECT_EQ(variant->streams, s.nr_streams);
 	EXPECT_EQ(variant->streams, d.nr_streams);
 	EXPECT_EQ(s.pages_sent, d.pages_sent);
-	EXPECT_EQ(s.zero_pages + s.lz4_pages + s.raw_pages, s.pages_sent);
+	EXPECT_EQ(s.zero_pages + s.lz4_pages + s.zstd_pages + s.raw_pages,
+		  s.pages_sent);
 	EXPECT_EQ(s.lz4_pages, d.lz4_pages);
+	EXPECT_EQ(s.zstd_pages, d.zstd_pages);
+	EXPECT_EQ(s.raw_pages, d.raw_pages);
 	EXPECT_EQ(s.zero_pages, d.zero_pages);
 	EXPECT_GE(s.pages_sent, self->src.nr_pages * 9 / 10);
 	EXPECT_GT(s.bytes_wire, 0);
 	EXPECT_EQ(0, s.pages_remaining);
-	if (variant->compress == VMIG_COMPRESS_NONE)
-		EXPECT_EQ(0, s.lz4_pages);
-	if (variant->compress == VMIG_COMPRESS_LZ4)
-		EXPECT_GT(s.lz4_pages, 0);
+	/* Each fixed mode sends its own encoding, and only that one. */
+	if (variant->compress != VMIG_COMPRESS_AUTO) {
+		EXPECT_EQ(variant->compress == VMIG_COMPRESS_LZ4,
+			  s.lz4_pages > 0);
+		EXPECT_EQ(variant->compress == VMIG_COMPRESS_ZSTD,
+			  s.zstd_pages > 0);
+	}
 	EXPECT_GT(s.zero_pages, 0);
 	EXPECT_LE(s.downtime_ms, s.total_ms);
 	/* Tracking ended with the session. */
 	ASSERT_EQ(0, vmig_vm_info(self->src.fd, &info));
 	EXPECT_EQ(0, info.group_pages);
-	TH_LOG("%u rounds, %llu pages sent (%llu zero, %llu lz4, %llu raw)",
+	TH_LOG("%u rounds, %llu pages sent (%llu zero, %llu lz4, %llu zstd, %llu raw)",
 	       s.round, (unsigned long long)s.pages_sent,
 	       (unsigned long long)s.zero_pages,
 	       (unsigned long long)s.lz4_pages,
+	       (unsigned long long)s.zstd_pages,
 	       (unsigned long long)s.raw_pages);
 	TH_LOG("%llu bytes on the wire, %lu guest writes",
 	       (unsigned long long)s.bytes_wire, atomic_load(&w.writes));
@@ -609,11 +623,22 @@ TEST_F(peer, oversized_record)
 	expect_failure(_metadata, self, &r, sizeof(r), false, EBADMSG);
 }
 
+/* A version the target does not speak, newer or older (version 1). */
 TEST_F(peer, wrong_version)
 {
 	struct vmig_wire_hello h = hello(64);
 
-	h.version = 2;
+	h.version = VMIG_WIRE_VERSION + 1;
+	expect_failure(_metadata, self, self->buf,
+		       rec(self->buf, VMIG_REC_HELLO, &h, sizeof(h)), false,
+		       EPROTO);
+}
+
+TEST_F(peer, old_version)
+{
+	struct vmig_wire_hello h = hello(64);
+
+	h.version = 1;
 	expect_failure(_metadata, self, self->buf,
 		       rec(self->buf, VMIG_REC_HELLO, &h, sizeof(h)), false,
 		       EPROTO);
@@ -682,6 +707,32 @@ TEST_F(peer, page_bad_lz4)
 				    .len = sizeof(data) };
 
 	memset(data, 0xff, sizeof(data));
+	expect_failure(_metadata, self, self->buf,
+		       hello_then_page(self, &p, data), false, EBADMSG);
+}
+
+/* zstd garbage, and a run that a frame of one page cannot fill. */
+TEST_F(peer, page_bad_zstd)
+{
+	unsigned char data[4 + 200];
+	struct vmig_wire_page p = { .index = 3, .encoding = VMIG_PAGE_ZSTD,
+				    .run = 1, .len = sizeof(data) };
+
+	memset(data, 0xff, sizeof(data));
+	/* A zstd frame's magic, then garbage. */
+	memcpy(data + 4, "\x28\xb5\x2f\xfd", 4);
+	expect_failure(_metadata, self, self->buf,
+		       hello_then_page(self, &p, data), false, EBADMSG);
+}
+
+/* A run that would end past the memory (64 pages), though it starts in. */
+TEST_F(peer, run_out_of_range)
+{
+	unsigned char data[3 * 4 + 100];
+	struct vmig_wire_page p = { .index = 62, .encoding = VMIG_PAGE_LZ4,
+				    .run = 3, .len = sizeof(data) };
+
+	memset(data, 0, sizeof(data));
 	expect_failure(_metadata, self, self->buf,
 		       hello_then_page(self, &p, data), false, EBADMSG);
 }
@@ -1487,7 +1538,22 @@ TEST(bad_input)
 	fds[0] = sv[0];
 	EXPECT_EQ(-EINVAL, vmig_mig_start(vm.fd, &s, fds, 17));
 	s = good;
-	s.compress = 3;
+	s.compress = VMIG_COMPRESS_ZSTD + 1;
+	EXPECT_EQ(-EINVAL, vmig_mig_start(vm.fd, &s, sv, 1));
+	/* A level is zstd's, within zstd's range. */
+	s = good;
+	s.compress = VMIG_COMPRESS_LZ4;
+	s.compress_level = 3;
+	EXPECT_EQ(-EINVAL, vmig_mig_start(vm.fd, &s, sv, 1));
+	s.compress = VMIG_COMPRESS_NONE;
+	EXPECT_EQ(-EINVAL, vmig_mig_start(vm.fd, &s, sv, 1));
+	s.compress = VMIG_COMPRESS_ZSTD;
+	s.compress_level = 23;
+	EXPECT_EQ(-EINVAL, vmig_mig_start(vm.fd, &s, sv, 1));
+	s.compress_level = INT32_MIN;
+	EXPECT_EQ(-EINVAL, vmig_mig_start(vm.fd, &s, sv, 1));
+	s = in;
+	s.compress_level = 1;
 	EXPECT_EQ(-EINVAL, vmig_mig_start(vm.fd, &s, sv, 1));
 	s = good;
 	s.group_pages = 3;

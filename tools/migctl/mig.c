@@ -53,6 +53,7 @@ static const struct migctl_json_key pages_keys[] = {
 	MIGCTL_JSON_KEY(vmig_mig_status, pages_remaining),
 	MIGCTL_JSON_KEY(vmig_mig_status, zero_pages),
 	MIGCTL_JSON_KEY(vmig_mig_status, lz4_pages),
+	MIGCTL_JSON_KEY(vmig_mig_status, zstd_pages),
 	MIGCTL_JSON_KEY(vmig_mig_status, raw_pages),
 	MIGCTL_JSON_KEY(vmig_mig_status, bytes_wire),
 };
@@ -105,9 +106,10 @@ static void print_status(const char *name, const struct vmig_mig_status *st,
 	       st->nr_streams == 1 ? "" : "s");
 	printf("  memory moved %s in %llu pages", sent,
 	       (unsigned long long)st->pages_sent);
-	printf(" (%llu zero, %llu lz4, %llu raw), %s on the wire, ratio %.2fx\n",
+	printf(" (%llu zero, %llu lz4, %llu zstd, %llu raw), %s on the wire, ratio %.2fx\n",
 	       (unsigned long long)st->zero_pages,
 	       (unsigned long long)st->lz4_pages,
+	       (unsigned long long)st->zstd_pages,
 	       (unsigned long long)st->raw_pages, wire, ratio(st));
 	if (!in) {
 		printf("  remaining %llu pages, dirty rate %llu pages/s,",
@@ -350,10 +352,48 @@ static int parse_word(const char *what, const char *const *names,
 	return MIGCTL_USAGE;
 }
 
-static const char *const compress_names[] = { "auto", "lz4", "none", NULL };
-static const __u32 compress_values[] = {
-	VMIG_COMPRESS_AUTO, VMIG_COMPRESS_LZ4, VMIG_COMPRESS_NONE
+static const char *const compress_names[] = {
+	"auto", "lz4", "none", "zstd", NULL
 };
+
+static const __u32 compress_values[] = {
+	VMIG_COMPRESS_AUTO, VMIG_COMPRESS_LZ4, VMIG_COMPRESS_NONE,
+	VMIG_COMPRESS_ZSTD
+};
+
+static const struct migctl_num zstd_level_num = {
+	.what = "the LEVEL of --compress zstd:LEVEL",
+	.min = 1,
+	.max = 22,
+};
+
+/* --compress MODE, or zstd:LEVEL (auto:LEVEL: the level auto tries). */
+static int parse_compress(const char *arg, struct vmig_mig_start *start)
+{
+	const char *colon = strchr(arg, ':');
+	char mode[8] = "";
+	__u32 level = 0;
+	int i = 0, ret;
+
+	if (colon && (size_t)(colon - arg) < sizeof(mode))
+		memcpy(mode, arg, colon - arg);
+	ret = parse_word("--compress", compress_names, colon ? mode : arg, &i);
+	if (ret)
+		return ret;
+	start->compress = compress_values[i];
+	if (!colon)
+		return 0;
+	if (start->compress != VMIG_COMPRESS_ZSTD &&
+	    start->compress != VMIG_COMPRESS_AUTO) {
+		fprintf(stderr,
+			"migctl: --compress: a level is zstd's (zstd:LEVEL or auto:LEVEL), not '%s'\n",
+			arg);
+		return MIGCTL_USAGE;
+	}
+	ret = migctl_parse_u32(&zstd_level_num, colon + 1, &level);
+	start->compress_level = level;
+	return ret;
+}
 
 static const char *const switchover_names[] = { "self", "vmm", NULL };
 /* In enum on_stall's order. */
@@ -382,10 +422,7 @@ static int mig_opt(void *ctx, int id, const char *arg)
 	case OPT_STREAMS:
 		return migctl_parse_u32(&streams_num, arg, &a->streams);
 	case OPT_COMPRESS:
-		ret = parse_word("--compress", compress_names, arg, &i);
-		if (!ret)
-			a->start.compress = compress_values[i];
-		return ret;
+		return parse_compress(arg, &a->start);
 	case OPT_DOWNTIME:
 		return migctl_parse_u32(&downtime_num, arg,
 					&a->start.downtime_ms);
@@ -443,7 +480,8 @@ static int mig_opt(void *ctx, int id, const char *arg)
 
 static const struct migctl_opt migrate_opts[] = {
 	{ "streams", OPT_STREAMS, "N", "TCP connections, 1 to 16 (1)" },
-	{ "compress", OPT_COMPRESS, "auto|lz4|none", "page compression (auto)" },
+	{ "compress", OPT_COMPRESS, "auto|lz4|zstd[:LEVEL]|none",
+	  "page compression (auto)" },
 	{ "downtime-ms", OPT_DOWNTIME, "MS", "the downtime to aim at (300)" },
 	{ "max-bandwidth", OPT_BANDWIDTH, "RATE",
 	  "bytes/s (100M) or bits/s (800Mbit) at most" },

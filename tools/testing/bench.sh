@@ -33,7 +33,7 @@ for b in $benches; do
 	echo "run ${progs[$b]} $*" >>"$out/plan"
 done
 echo "booting the bench VM (non-debug kernel, TCG, 2 vCPUs)..."
-VMIG_VM_PROGS=fio VMIG_VM_CPUS=${VMIG_VM_CPUS:-2} VMIG_VM_MEM=${VMIG_VM_MEM:-4096} VMIG_VM_TIMEOUT=${VMIG_VM_TIMEOUT:-1800} "$vm/run.sh" "$kbuild" "$stage" "$out/plan" "$out/vm"
+VMIG_VM_PROGS="fio zstd" VMIG_VM_CPUS=${VMIG_VM_CPUS:-2} VMIG_VM_MEM=${VMIG_VM_MEM:-4096} VMIG_VM_TIMEOUT=${VMIG_VM_TIMEOUT:-1800} "$vm/run.sh" "$kbuild" "$stage" "$out/plan" "$out/vm"
 
 results=$out/vm/results.log
 json=$out/bench-$(date +%Y%m%d-%H%M%S).json

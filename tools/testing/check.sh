@@ -70,11 +70,16 @@ fi
 echo "test kernel: $kbuild"
 
 c_files=$(cd "$top" && git ls-files -co --exclude-standard '*.c' '*.h' \
-	':!tools/testing/fuzz/*' ':!tools/lib/vmig/kshim/linux/lz4.h')
+	':!tools/testing/fuzz/*' ':!tools/lib/vmig/kshim/linux/lz4.h' \
+	':!tools/lib/vmig/kshim/linux/zstd.h' ':!drivers/vmig/wire.c' \
+	':!drivers/vmig/tests/wire_kunit.c')
 # Files that must name foreign CamelCase APIs (libFuzzer's entry point,
-# liblz4's): checkpatch without its CamelCase check.
+# liblz4's, libzstd's, the fields of the kernel's zstd types): checkpatch
+# without its CamelCase check.
 camel_files=$(cd "$top" && git ls-files -co --exclude-standard \
-	'tools/testing/fuzz/*.[ch]' 'tools/lib/vmig/kshim/linux/lz4.h')
+	'tools/testing/fuzz/*.[ch]' 'tools/lib/vmig/kshim/linux/lz4.h' \
+	'tools/lib/vmig/kshim/linux/zstd.h' 'drivers/vmig/wire.c' \
+	'drivers/vmig/tests/wire_kunit.c')
 kdoc_files=$(cd "$top" && git ls-files -co --exclude-standard 'include/*.h' \
 	'drivers/*.[ch]')
 # The shell scripts: *.sh, and the files whose first line runs sh or bash.

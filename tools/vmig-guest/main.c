@@ -32,7 +32,7 @@ static void die_usage(void)
 	fprintf(stderr,
 		"usage: vmig-guest source NAME HOST:PORT|--migctl [--size SIZE] [--rate PAGES/S]\n"
 		"           [--pattern random|seq|hot] [--content mixed|zero|text|random]\n"
-		"           [--streams N] [--compress auto|lz4|none] [--downtime-ms MS]\n"
+		"           [--streams N] [--compress auto|lz4|zstd|none] [--downtime-ms MS]\n"
 		"           [--group-pages N|auto] [--max-bandwidth BYTES/S] [--max-rounds N]\n"
 		"           [--disk DEV] [--disk-depth N] [--disk-rate IOPS] [--hold-ms MS]\n"
 		"           [--late-io N]\n"
@@ -119,7 +119,9 @@ int main(int argc, char **argv)
 			start.compress = !strcmp(optarg, "none") ?
 					 VMIG_COMPRESS_NONE :
 					 !strcmp(optarg, "lz4") ?
-					 VMIG_COMPRESS_LZ4 : VMIG_COMPRESS_AUTO;
+					 VMIG_COMPRESS_LZ4 :
+					 !strcmp(optarg, "zstd") ?
+					 VMIG_COMPRESS_ZSTD : VMIG_COMPRESS_AUTO;
 			break;
 		case 'd':
 			start.downtime_ms = strtoul(optarg, NULL, 0);

@@ -140,9 +140,10 @@ static void summary(const struct vmm *v, const char *name, const struct vmig_mig
 		       (unsigned long long)r->ho.ms);
 	printf("  memory moved %.1f MiB, %.1f MiB on the wire: ratio %.2fx\n",
 	       moved / (1 << 20), st->bytes_wire / (double)(1 << 20), ratio);
-	printf("  pages: %llu zero, %llu lz4, %llu raw\n",
+	printf("  pages: %llu zero, %llu lz4, %llu zstd, %llu raw\n",
 	       (unsigned long long)st->zero_pages,
 	       (unsigned long long)st->lz4_pages,
+	       (unsigned long long)st->zstd_pages,
 	       (unsigned long long)st->raw_pages);
 	printf("  write faults %llu for %llu pages dirtied; the guest ran %llu steps\n",
 	       (unsigned long long)vs->write_faults,

@@ -486,10 +486,14 @@ enum {
 
 /* Compression, struct vmig_mig_start @compress. */
 enum {
-	VMIG_COMPRESS_AUTO = 0,	/* LZ4 when it speeds the stream up */
+	VMIG_COMPRESS_AUTO = 0,	/* raw, LZ4 or zstd: what moves pages fastest */
 	VMIG_COMPRESS_NONE,	/* zero pages as markers, the rest raw */
-	VMIG_COMPRESS_LZ4,	/* every page that LZ4 shrinks */
+	VMIG_COMPRESS_LZ4,	/* every run of pages that LZ4 shrinks */
+	VMIG_COMPRESS_ZSTD,	/* every run of pages that zstd shrinks */
 };
+
+/* The zstd level of struct vmig_mig_start @compress_level 0. */
+#define VMIG_ZSTD_LEVEL_DEFAULT 1
 
 /* The most streams of one session. */
 #define VMIG_MIG_MAX_STREAMS 16
@@ -516,6 +520,9 @@ enum {
  * @fds: user pointer to an array of __s32: connected stream sockets. The
  *	session takes its own references; the caller may close them.
  * @compress: source: a VMIG_COMPRESS_* value; target: 0
+ * @compress_level: source, with VMIG_COMPRESS_ZSTD or VMIG_COMPRESS_AUTO:
+ *	zstd's level, from zstd's least (negative: faster) to its greatest
+ *	(22), 0 for VMIG_ZSTD_LEVEL_DEFAULT; else 0
  * @group_pages: source: the tracking group size, as for VMIG_TRACK_START;
  *	target: 0
  * @downtime_ms: source: the longest acceptable downtime, 0 for the default
@@ -547,7 +554,8 @@ struct vmig_mig_start {
 	__u32 max_rounds;
 	__u32 max_precopy_ms;
 	__aligned_u64 max_bandwidth;
-	__aligned_u64 __reserved;
+	__s32 compress_level;
+	__u32 __reserved;
 };
 
 #define VMIG_MIG_START _IO(VMIG_TYPE, VMIG_CMD_MIG_START)
@@ -581,8 +589,9 @@ struct vmig_mig_add_stream {
 
 /* struct vmig_mig_status info */
 #define VMIG_MIG_INFO_INCOMING (1U << 0)	/* the target */
-#define VMIG_MIG_INFO_LZ4 (1U << 1)	/* stream 0 compresses now */
+#define VMIG_MIG_INFO_LZ4 (1U << 1)	/* stream 0 compresses with LZ4 now */
 #define VMIG_MIG_INFO_VERIFY (1U << 2)	/* the digest reads the memory */
+#define VMIG_MIG_INFO_ZSTD (1U << 3)	/* stream 0 compresses with zstd now */
 
 /**
  * struct vmig_mig_status - ioctl(VMIG_MIG_STATUS), on a VM file descriptor
@@ -605,7 +614,7 @@ struct vmig_mig_add_stream {
  *	harvest not sent yet; between rounds, the pages dirty since (what
  *	the next round would send); 0 once done
  * @zero_pages: pages sent as zero markers
- * @lz4_pages: pages sent compressed
+ * @lz4_pages: pages sent compressed with LZ4
  * @raw_pages: pages sent raw
  * @bytes_wire: bytes sent and received on all streams, headers included
  * @dirty_rate: source: pages dirtied per second, as the last rounds saw it
@@ -618,6 +627,7 @@ struct vmig_mig_add_stream {
  *	reception to the end (target)
  * @blob_len: the device-state blob's size, once known
  * @events: state changes so far
+ * @zstd_pages: pages sent compressed with zstd
  *
  * The compression ratio is @pages_sent * page size / @bytes_wire. Errors:
  * ENOENT when the VM never had a session, EOPNOTSUPP for unknown @flags.
@@ -645,6 +655,7 @@ struct vmig_mig_status {
 	__aligned_u64 downtime_ms;
 	__aligned_u64 blob_len;
 	__aligned_u64 events;
+	__aligned_u64 zstd_pages;
 };
 
 #define VMIG_MIG_STATUS _IO(VMIG_TYPE, VMIG_CMD_MIG_STATUS)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
 /*
- * vmig: the migration stream's wire format, version 1.
+ * vmig: the migration stream's wire format, version 2.
  *
  * A session runs over one or more streams (TCP connections). Everything on
  * the wire is little-endian. Each stream carries records; every record
@@ -24,7 +24,12 @@
 #include <linux/types.h>
 
 #define VMIG_WIRE_MAGIC 0x47494d56 /* "VMIG" */
-#define VMIG_WIRE_VERSION 1
+/*
+ * Version 2 added compressed runs of neighbouring pages (struct
+ * vmig_wire_page @run) and zstd. A target speaks exactly one version and
+ * refuses a HELLO of another (EPROTO).
+ */
+#define VMIG_WIRE_VERSION 2
 
 /* A record's payload is at most this many bytes (256 KiB). */
 #define VMIG_WIRE_MAX_PAYLOAD (256 * 1024)
@@ -90,36 +95,50 @@ struct vmig_wire_hello {
 };
 
 /*
- * How a page travels: VMIG_PAGE_ZERO with no data (the page is all zero),
- * VMIG_PAGE_RAW with the page's 4096 bytes, VMIG_PAGE_LZ4 with an LZ4 block
- * (lib/lz4's raw block format, no frame) of 1 to 4095 bytes that decodes
- * to exactly 4096 bytes.
+ * How pages travel: VMIG_PAGE_ZERO with no data (the page is all zero),
+ * VMIG_PAGE_RAW with the page's 4096 bytes, VMIG_PAGE_LZ4 and
+ * VMIG_PAGE_ZSTD with a compressed block that decodes to exactly the
+ * 4096 bytes of each page of the entry's run: an LZ4 block (lib/lz4's raw
+ * block format, no frame), or one zstd frame (RFC 8878) whose content size
+ * is given in its header and whose window is at most the run's size.
  */
 enum {
 	VMIG_PAGE_ZERO = 0,
 	VMIG_PAGE_RAW = 1,
 	VMIG_PAGE_LZ4 = 2,
+	VMIG_PAGE_ZSTD = 3,
 };
 
+/* The most pages of one compressed run (64 KiB). */
+#define VMIG_WIRE_MAX_RUN 16
+
 /**
- * struct vmig_wire_page - one page in a VMIG_REC_PAGES payload
- * @index: the page's index in the VM's memory
- * @encoding: VMIG_PAGE_ZERO, VMIG_PAGE_RAW or VMIG_PAGE_LZ4
+ * struct vmig_wire_page - one page, or a run of pages, in a PAGES payload
+ * @index: the (first) page's index in the VM's memory
+ * @encoding: a VMIG_PAGE_* value
+ * @run: the pages of the run after the first, 0 to VMIG_WIRE_MAX_RUN - 1:
+ *	the entry stands for pages @index to @index + @run, which must all be
+ *	inside the memory. Only a compressed entry (LZ4, ZSTD) has a run; 0
+ *	for the others
+ * @len: the bytes of data that follow this entry: for ZERO, 0; for RAW,
+ *	4096; for LZ4 and ZSTD, @run CRCs (__le32 each, of the pages after
+ *	the first, in order), then the compressed block, of at least 1 and
+ *	less than (@run + 1) * 4096 bytes
+ * @crc: CRC32C (seed ~0, not inverted) of the (first) page's 4096 bytes,
+ *	decoded
  * @__reserved: 0
- * @len: the bytes of data that follow this entry, as the encoding says
- * @crc: CRC32C (seed ~0, not inverted) of the page's 4096 bytes, decoded
- * @__reserved2: 0
  *
  * A VMIG_REC_PAGES payload is a sequence of entries, each followed by its
- * data, filling the payload exactly.
+ * data, filling the payload exactly. A receiver checks each page of a run
+ * against its CRC before it stores any of them.
  */
 struct vmig_wire_page {
 	__le64 index;
 	__le16 encoding;
-	__le16 __reserved;
+	__le16 run;
 	__le32 len;
 	__le32 crc;
-	__le32 __reserved2;
+	__le32 __reserved;
 };
 
 /* struct vmig_wire_round_end flags */

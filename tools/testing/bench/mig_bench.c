@@ -7,8 +7,9 @@
  * namespace named by -n (as mig_bench.sh sets them up, joined by a veth
  * pair that tc shapes to the link rate given by -r). For each content
  * (zero pages, text-like pages, random pages) it migrates a VM of -m MiB
- * with --compress none, lz4 and auto, and sends the same memory through
- * 'lz4 -1 | TCP | lz4 -d', the pipeline a user could build instead, and
+ * with --compress none, lz4, zstd and auto, and sends the same memory
+ * through 'lz4 -1 | TCP | lz4 -d' and 'zstd -1 | TCP | zstd -d', the
+ * pipelines a user could build instead, and
  * migrates it once more with --compress auto over TLS 1.3 (libvmig's
  * handshake, kernel TLS; the default of migctl) to weigh TLS against the
  * plain TCP of the other runs, in -k pairs of runs (auto, then auto over
@@ -185,7 +186,7 @@ struct result {
 	unsigned int dirty_rate;
 	double secs, cpu, wire, guest, downtime_ms;
 	unsigned int rounds;
-	unsigned long long lz4_pages, raw_pages, zero_pages;
+	unsigned long long lz4_pages, zstd_pages, raw_pages, zero_pages;
 };
 
 static struct result results[64];
@@ -348,6 +349,7 @@ static void run_vmig(struct vm *src, enum content c, __u32 compress,
 	r->rounds = s.round + 1;
 	r->downtime_ms = s.downtime_ms;
 	r->lz4_pages = s.lz4_pages;
+	r->zstd_pages = s.zstd_pages;
 	r->raw_pages = s.raw_pages;
 	r->zero_pages = s.zero_pages;
 	for (i = 0; i < streams; i++) {
@@ -377,11 +379,12 @@ static pid_t spawn(char *const argv[], int in, int out)
 	return pid;
 }
 
-/* The same memory through lz4 -1 | TCP | lz4 -d. */
-static void run_pipeline(struct vm *src, enum content c)
+/* The same memory through PROG -1 | TCP | PROG -d (lz4 or zstd). */
+static void run_pipeline(struct vm *src, enum content c, char *prog,
+			 const char *what)
 {
-	static char *const comp[] = { "lz4", "-1", "-c", "-q", NULL };
-	static char *const decomp[] = { "lz4", "-d", "-c", "-q", NULL };
+	char *const comp[] = { prog, "-1", "-c", "-q", NULL };
+	char *const decomp[] = { prog, "-d", "-c", "-q", NULL };
 	struct result *r = &results[nr_results++];
 	int lfd, sock, conn, p[2], null, status;
 	struct sockaddr_in addr;
@@ -408,19 +411,19 @@ static void run_pipeline(struct vm *src, enum content c)
 			  nr_pages * VMIG_PAGE_SIZE - off);
 
 		if (n <= 0)
-			err(1, "write to lz4");
+			err(1, "write to %s", prog);
 		off += n;
 	}
 	close(p[1]);
 	waitpid(tx, &status, 0);
 	if (!WIFEXITED(status) || WEXITSTATUS(status))
-		errx(1, "lz4 -1 failed");
+		errx(1, "%s -1 failed", prog);
 	waitpid(rx, &status, 0);
 	if (!WIFEXITED(status) || WEXITSTATUS(status))
-		errx(1, "lz4 -d failed");
+		errx(1, "%s -d failed", prog);
 	r->secs = now() - t0;
 	r->cpu = cpu_busy() - c0;
-	r->what = "pipeline";
+	r->what = what;
 	r->content = c;
 	r->guest = nr_pages * VMIG_PAGE_SIZE;
 	r->rounds = 1;
@@ -443,6 +446,20 @@ static double thru(const struct result *r)
 {
 	return r->guest / r->secs;
 }
+
+/* The fastest of the runs named in @whats, of content @c. */
+static double best_of(const char *const *whats, enum content c)
+{
+	double best = 0;
+
+	for (; *whats; whats++)
+		if (thru(find(*whats, c)) > best)
+			best = thru(find(*whats, c));
+	return best;
+}
+
+static const char *const fixed_modes[] = { "none", "lz4", "zstd", NULL };
+static const char *const pipelines[] = { "pipe-lz4", "pipe-zstd", NULL };
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -522,9 +539,11 @@ int main(int argc, char **argv)
 			fill_page(src.mem + p * VMIG_PAGE_SIZE, c, p);
 		run_vmig(&src, c, VMIG_COMPRESS_NONE, "none", 0);
 		run_vmig(&src, c, VMIG_COMPRESS_LZ4, "lz4", 0);
+		run_vmig(&src, c, VMIG_COMPRESS_ZSTD, "zstd", 0);
 		run_vmig(&src, c, VMIG_COMPRESS_AUTO, "auto", 0);
 		run_vmig(&src, c, VMIG_COMPRESS_AUTO, "auto-tls", 0);
-		run_pipeline(&src, c);
+		run_pipeline(&src, c, "lz4", "pipe-lz4");
+		run_pipeline(&src, c, "zstd", "pipe-zstd");
 		tls_pairs(&src, c);
 		vm_del(&src);
 	}
@@ -540,29 +559,32 @@ int main(int argc, char **argv)
 	printf("\nlink %s (%s), %lu MiB, %d streams; throughput = guest bytes moved per second%s\n",
 	       link_name, link_bps ? "shaped" : "unshaped", nr_pages / 256,
 	       streams, link_bps ? " / link rate" : ", relative to --compress none");
-	printf("%-8s %-9s %6s %10s %10s %8s %7s %9s %10s\n", "content",
+	printf("%-8s %-9s %6s %10s %10s %8s %7s %9s %10s %10s\n", "content",
 	       "mode", "dirty/s", "throughput", "wire/guest", "cores", "rounds",
-	       "downtime", "lz4 pages");
+	       "downtime", "lz4 pages", "zstd pages");
 	for (i = 0; i < nr_results; i++) {
 		struct result *r = &results[i];
 		struct result *none = find("none", r->content);
 		double t = link_bps ? thru(r) / link_bps :
 				      thru(r) / thru(none);
 
-		printf("%-8s %-9s %6u %10.3f %10.4f %8.2f %7u %7.0fms %10llu\n",
+		printf("%-8s %-9s %6u %10.3f %10.4f %8.2f %7u %7.0fms %10llu %10llu\n",
 		       content_names[r->content], r->what, r->dirty_rate, t,
 		       r->wire ? r->wire / r->guest : 0, r->cpu / r->secs,
-		       r->rounds, r->downtime_ms, r->lz4_pages);
+		       r->rounds, r->downtime_ms, r->lz4_pages, r->zstd_pages);
 	}
 	printf("\nratios, same run:\n");
 	for (c = 0; c < NR_CONTENT; c++) {
 		struct result *n = find("none", c), *l = find("lz4", c),
-			      *a = find("auto", c), *pl = find("pipeline", c),
+			      *z = find("zstd", c), *a = find("auto", c),
 			      *tl = find("auto-tls", c);
 
-		printf("  %-7s auto/none %.3f  lz4/none %.3f  auto/pipeline %.3f  tls/plain %.3f\n",
+		printf("  %-7s auto/none %.3f  lz4/none %.3f  zstd/none %.3f",
 		       content_names[c], thru(a) / thru(n), thru(l) / thru(n),
-		       thru(a) / thru(pl), thru(tl) / thru(a));
+		       thru(z) / thru(n));
+		printf("  auto/best-fixed %.3f  auto/best-pipeline %.3f  tls/plain %.3f\n",
+		       thru(a) / best_of(fixed_modes, c),
+		       thru(a) / best_of(pipelines, c), thru(tl) / thru(a));
 	}
 	printf("\ntls/plain (auto), %d pairs side by side: median [min, max]\n",
 	       pairs);
@@ -593,8 +615,10 @@ int main(int argc, char **argv)
 		       r->wire ? r->wire / r->guest : 0);
 		printf("\"secs\":%.3f,\"cores\":%.3f,\"rounds\":%u,\"downtime_ms\":%.0f,",
 		       r->secs, r->cpu / r->secs, r->rounds, r->downtime_ms);
-		printf("\"lz4_pages\":%llu,\"raw_pages\":%llu,\"zero_pages\":%llu}",
-		       r->lz4_pages, r->raw_pages, r->zero_pages);
+		printf("\"lz4_pages\":%llu,\"zstd_pages\":%llu,", r->lz4_pages,
+		       r->zstd_pages);
+		printf("\"raw_pages\":%llu,\"zero_pages\":%llu}", r->raw_pages,
+		       r->zero_pages);
 	}
 	printf("]}\n");
 	if (*psk_path)

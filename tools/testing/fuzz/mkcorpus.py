@@ -7,25 +7,29 @@ record fuzzer does not require them, the package fuzzer seals a package
 whose CRC is 0."""
 import os
 import struct
+import subprocess
 import sys
+import tempfile
 
 here = os.path.dirname(os.path.abspath(__file__))
 
 REC = struct.Struct('<HHIII')  # type, flags, len, crc, __reserved
-PAGE = struct.Struct('<QHHIII')  # index, encoding, __reserved, len, crc, __reserved2
+PAGE = struct.Struct('<QHHIII')  # index, encoding, run, len, crc, __reserved
 HELLO, PAGES, ROUND_END, BLOB, END, ACK = 1, 2, 3, 4, 5, 6
 MAGIC = 0x47494d56  # VMIG_WIRE_MAGIC, "VMIG"
-ZERO, RAW, LZ4 = 0, 1, 2
+ZERO, RAW, LZ4, ZSTD = 0, 1, 2, 3
+VERSION = 2  # VMIG_WIRE_VERSION
 
 
 def rec(rtype, payload):
     return REC.pack(rtype, 0, len(payload), 0, 0) + payload
 
 
-def lz4_run(byte):
-    """An LZ4 block that decodes to 4096 bytes of @byte: one literal, a
-    match of 4090 at offset 1, and the 5 literals a block must end with."""
-    ml = 4090 - 4
+def lz4_run(byte, pages=1):
+    """An LZ4 block that decodes to @pages * 4096 bytes of @byte: one
+    literal, a match of the rest but 5 at offset 1, and the 5 literals a
+    block must end with."""
+    ml = pages * 4096 - 6 - 4
     ext = bytearray()
     rest = ml - 15
     while rest >= 255:
@@ -36,16 +40,31 @@ def lz4_run(byte):
             bytes([0x50]) + bytes([byte]) * 5)
 
 
+def zstd_frame(data):
+    """One zstd frame of @data, its content size in its header (the zstd
+    program writes it for a file)."""
+    with tempfile.NamedTemporaryFile() as f:
+        f.write(data)
+        f.flush()
+        return subprocess.run(['zstd', '-q', '-1', '-c', f.name], check=True,
+                              stdout=subprocess.PIPE).stdout
+
+
 def wire():
     text = bytes((b'the quick brown fox ' * 205)[:4096])
     blk = lz4_run(0x61)
     pages = (PAGE.pack(3, ZERO, 0, 0, 0, 0) +
              PAGE.pack(4, RAW, 0, 4096, 0, 0) + text +
              PAGE.pack(5, LZ4, 0, len(blk), 0, 0) + blk)
+    blk4 = bytes(12) + lz4_run(0x62, 4)
+    zst = bytes(4) + zstd_frame(text * 2)
+    runs = (PAGE.pack(8, LZ4, 3, len(blk4), 0, 0) + blk4 +
+            PAGE.pack(16, ZSTD, 1, len(zst), 0, 0) + zst)
     return {
-        'hello': rec(HELLO, struct.pack('<IHHHHIQQQ', MAGIC, 1, 12, 0, 1, 0,
-                                        64, 42, 0)),
+        'hello': rec(HELLO, struct.pack('<IHHHHIQQQ', MAGIC, VERSION, 12, 0,
+                                        1, 0, 64, 42, 0)),
         'pages': rec(PAGES, pages),
+        'runs': rec(PAGES, runs),
         'round_end': rec(ROUND_END, struct.pack('<IIQ', 0, 1, 3)),
         'blob': rec(BLOB, struct.pack('<QQ', 5, 0) + b'state'),
         'end': rec(END, struct.pack('<IIQ', 0, 0, 5)),

@@ -18,15 +18,25 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* zstd's decompression context, made at the first input. */
+static zstd_dctx *dctx;
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static unsigned char page[4096];
+	static unsigned char pages[VMIG_WIRE_MAX_RUN * 4096];
 	const void *entry_data;
 	struct vmig_wire_page d;
 	struct vmig_wire_rec rec;
 	uint32_t len, off = 0;
 	unsigned char *payload;
 
+	if (!dctx) {
+		size_t ws = zstd_dctx_workspace_bound();
+
+		dctx = zstd_init_dctx(malloc(ws), ws);
+		if (!dctx)
+			abort();
+	}
 	if (size < sizeof(rec))
 		return 0;
 	memcpy(&rec, data, sizeof(rec));
@@ -44,7 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (le16toh(rec.type) == VMIG_REC_PAGES)
 		while (vmig_wire_pages_next(payload, len, &off, 1UL << 20, &d,
 					    &entry_data) > 0)
-			(void)vmig_wire_decode_page(&d, entry_data, page);
+			(void)vmig_wire_decode_run(&d, entry_data, pages, dctx);
 	free(payload);
 	return 0;
 }

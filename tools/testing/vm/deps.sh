@@ -10,7 +10,7 @@ pkgs=(
 	linux-source-6.12 gcc make bc bison flex libelf-dev libssl-dev
 	xz-utils kmod cpio python3 dwarves
 	# the test VM, and the programs the tests run in it
-	qemu-system-x86 busybox-static dmsetup iproute2 lz4
+	qemu-system-x86 busybox-static dmsetup iproute2 lz4 zstd
 	# the userspace tools and libvmig: JSON output (json-c), CRC32C (ISA-L),
 	# the streams' TLS handshake (GnuTLS); openssl makes the tests' X.509
 	libjson-c-dev libisal-dev libgnutls28-dev openssl
@@ -18,8 +18,9 @@ pkgs=(
 	fio
 	# lint: the modules, and every shell script
 	sparse shellcheck
-	# the fuzzers: clang's libFuzzer, ASan and UBSan; LZ4 for the wire codec
-	clang-14 libclang-rt-14-dev liblz4-dev
+	# the fuzzers: clang's libFuzzer, ASan and UBSan; LZ4 and zstd for the
+	# wire codec
+	clang-14 libclang-rt-14-dev liblz4-dev libzstd-dev
 )
 
 missing=()
