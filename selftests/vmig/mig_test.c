@@ -725,16 +725,76 @@ TEST_F(peer, page_bad_zstd)
 		       hello_then_page(self, &p, data), false, EBADMSG);
 }
 
-/* A run that would end past the memory (64 pages), though it starts in. */
+/*
+ * An LZ4 block, by hand, that decodes to @pages pages of @byte: a literal,
+ * one match of all but 5 bytes at offset 1, and the 5 literals a block
+ * ends with. Returns its length.
+ */
+static size_t lz4_fill(unsigned char *blk, unsigned char byte,
+		       unsigned int pages)
+{
+	size_t rest = pages * VMIG_PAGE_SIZE - 6 - 4 - 15, n = 0;
+
+	blk[n++] = 0x1f;
+	blk[n++] = byte;
+	blk[n++] = 1;
+	blk[n++] = 0;
+	for (; rest >= 255; rest -= 255)
+		blk[n++] = 255;
+	blk[n++] = rest;
+	blk[n++] = 0x50;
+	memset(blk + n, byte, 5);
+	return n + 5;
+}
+
+/*
+ * A run that would end past the memory (64 pages), though it starts in:
+ * its block and CRCs are right, only its place is wrong.
+ */
 TEST_F(peer, run_out_of_range)
 {
-	unsigned char data[3 * 4 + 100];
+	unsigned char data[3 * 4 + 100], page[VMIG_PAGE_SIZE];
 	struct vmig_wire_page p = { .index = 62, .encoding = VMIG_PAGE_LZ4,
-				    .run = 3, .len = sizeof(data) };
+				    .run = 3 };
+	__u32 crc;
 
-	memset(data, 0, sizeof(data));
+	memset(page, 0x5a, sizeof(page));
+	crc = vmig_crc32c(~0U, page, sizeof(page));
+	p.crc = crc;
+	for (int i = 0; i < 3; i++)
+		memcpy(data + 4 * i, &crc, 4);
+	p.len = 3 * 4 + lz4_fill(data + 3 * 4, 0x5a, 4);
+	ASSERT_GE(sizeof(data), p.len);
 	expect_failure(_metadata, self, self->buf,
 		       hello_then_page(self, &p, data), false, EBADMSG);
+}
+
+/* The same run, at a place where it fits, is taken. */
+TEST_F(peer, run_in_range)
+{
+	unsigned char data[3 * 4 + 100], page[VMIG_PAGE_SIZE];
+	struct vmig_wire_page p = { .index = 60, .encoding = VMIG_PAGE_LZ4,
+				    .run = 3 };
+	struct vmig_wire_round_end re = { .pages = 4 };
+	struct vmig_mig_status st;
+	size_t n;
+	__u32 crc;
+
+	memset(page, 0x5a, sizeof(page));
+	crc = vmig_crc32c(~0U, page, sizeof(page));
+	p.crc = crc;
+	for (int i = 0; i < 3; i++)
+		memcpy(data + 4 * i, &crc, 4);
+	p.len = 3 * 4 + lz4_fill(data + 3 * 4, 0x5a, 4);
+	n = hello_then_page(self, &p, data);
+	n += rec(self->buf + n, VMIG_REC_ROUND_END, &re, sizeof(re));
+	ASSERT_EQ((ssize_t)n, write(self->sv[1], self->buf, n));
+	ASSERT_EQ(0, wait_round(self->vm.fd, 1, 30));
+	ASSERT_EQ(0, vmig_mig_status(self->vm.fd, &st, 0));
+	EXPECT_EQ(4, st.lz4_pages);
+	for (int i = 60; i < 64; i++)
+		EXPECT_EQ(0, memcmp(self->vm.mem + i * VMIG_PAGE_SIZE, page,
+				    VMIG_PAGE_SIZE));
 }
 
 TEST_F(peer, round_out_of_order)

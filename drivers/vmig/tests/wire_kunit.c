@@ -10,6 +10,7 @@
 #include <linux/lz4.h>
 #include <linux/random.h>
 #include <linux/slab.h>
+#include <linux/unaligned.h>
 #include <linux/vmig.h>
 #include <linux/vmig_wire.h>
 
@@ -344,6 +345,17 @@ static void vmig_wire_bad_zstd(struct kunit *test)
 	KUNIT_ASSERT_FALSE(test, zstd_is_error(c));
 	wire_set_len(&b, crcs + a + c);
 	EXPECT_REFUSED(test, &b, d + crcs + a + c, RUN);
+	/* One whole frame, then a skippable frame: not one frame either. */
+	a = zstd_compress_cctx(b.c.zstd, blk, RUN * PAGE_SIZE, b.src,
+			       RUN * PAGE_SIZE, &p);
+	KUNIT_ASSERT_FALSE(test, zstd_is_error(a));
+	put_unaligned_le32(0x184d2a50, blk + a);
+	put_unaligned_le32(4, blk + a + 4);
+	memset(blk + a + 8, 0, 4);
+	wire_set_len(&b, crcs + a);
+	KUNIT_EXPECT_EQ(test, wire_decode(&b, d + crcs + a, 0, RUN), RUN);
+	wire_set_len(&b, crcs + a + 12);
+	EXPECT_REFUSED(test, &b, d + crcs + a + 12, RUN);
 	/* A frame that does not say its size. */
 	p.fParams.contentSizeFlag = 0;
 	a = zstd_compress_cctx(b.c.zstd, blk, RUN * PAGE_SIZE, b.src,
