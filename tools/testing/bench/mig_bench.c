@@ -12,8 +12,10 @@
  * pipelines a user could build instead, and
  * migrates it once more with --compress auto over TLS 1.3 (libvmig's
  * handshake, kernel TLS; the default of migctl) to weigh TLS against the
- * plain TCP of the other runs, in -k pairs of runs (auto, then auto over
- * TLS; default 3), whose tls/plain ratios give the median and the spread.
+ * plain TCP of the other runs. The whole set runs -k times (default 3),
+ * interleaved, so that every ratio (auto/none, auto/best fixed mode,
+ * vmig/best pipeline, tls/plain, ...) is measured -k times side by side
+ * and reported as median [min, max]; the JSON keeps every run.
  * With -d it migrates text-like memory that a writer keeps dirtying at each of
  * the given rates (pages per second), to show rounds and downtime.
  *
@@ -50,10 +52,10 @@ static const char *netns, *target_ip, *link_name;
 static double link_bps;	/* bytes per second, 0 for unshaped */
 static unsigned long nr_pages = 64 * 256;
 static int streams = 2;
-/* Pairs of plain and TLS runs per content, and their tls/plain ratios. */
-#define MAX_PAIRS 9
-static int pairs = 3;
-static double tls_ratio[NR_CONTENT][MAX_PAIRS];
+/* Repetitions of the whole set of runs per content. */
+#define MAX_REPS 9
+static int reps = 3;
+static int rep;
 static int dev;
 static int seq;
 
@@ -182,6 +184,7 @@ static int connect_to(const struct sockaddr_in *addr)
 
 struct result {
 	const char *what;
+	int rep;
 	enum content content;
 	unsigned int dirty_rate;
 	double secs, cpu, wire, guest, downtime_ms;
@@ -189,7 +192,7 @@ struct result {
 	unsigned long long lz4_pages, zstd_pages, raw_pages, zero_pages;
 };
 
-static struct result results[64];
+static struct result results[256];
 static int nr_results;
 
 /* The guest: rewrites @rate random pages a second until told to stop. */
@@ -342,6 +345,7 @@ static void run_vmig(struct vm *src, enum content c, __u32 compress,
 	if (!rate && memcmp(src->mem, dst.mem, nr_pages * VMIG_PAGE_SIZE))
 		errx(1, "%s: the target's memory differs", what);
 	r->what = what;
+	r->rep = rep;
 	r->content = c;
 	r->dirty_rate = rate;
 	r->wire = s.bytes_wire;
@@ -424,6 +428,7 @@ static void run_pipeline(struct vm *src, enum content c, char *prog,
 	r->secs = now() - t0;
 	r->cpu = cpu_busy() - c0;
 	r->what = what;
+	r->rep = rep;
 	r->content = c;
 	r->guest = nr_pages * VMIG_PAGE_SIZE;
 	r->rounds = 1;
@@ -431,15 +436,16 @@ static void run_pipeline(struct vm *src, enum content c, char *prog,
 	close(lfd);
 }
 
-static struct result *find(const char *what, enum content c)
+/* The run @what of content @c in repetition @k, without a writer. */
+static struct result *find(const char *what, enum content c, int k)
 {
 	int i;
 
 	for (i = 0; i < nr_results; i++)
 		if (!strcmp(results[i].what, what) && results[i].content == c &&
-		    !results[i].dirty_rate)
+		    results[i].rep == k && !results[i].dirty_rate)
 			return &results[i];
-	return NULL;
+	errx(1, "no run %s of %s in repetition %d", what, content_names[c], k);
 }
 
 static double thru(const struct result *r)
@@ -447,19 +453,48 @@ static double thru(const struct result *r)
 	return r->guest / r->secs;
 }
 
-/* The fastest of the runs named in @whats, of content @c. */
-static double best_of(const char *const *whats, enum content c)
+/* The fastest of the runs named in @whats, of content @c, repetition @k. */
+static double best_of(const char *const *whats, enum content c, int k)
 {
 	double best = 0;
 
 	for (; *whats; whats++)
-		if (thru(find(*whats, c)) > best)
-			best = thru(find(*whats, c));
+		if (thru(find(*whats, c, k)) > best)
+			best = thru(find(*whats, c, k));
 	return best;
 }
 
+static const char *const none_mode[] = { "none", NULL };
+static const char *const lz4_mode[] = { "lz4", NULL };
+static const char *const zstd_mode[] = { "zstd", NULL };
+static const char *const auto_mode[] = { "auto", NULL };
+static const char *const tls_mode[] = { "auto-tls", NULL };
 static const char *const fixed_modes[] = { "none", "lz4", "zstd", NULL };
+static const char *const vmig_modes[] = { "none", "lz4", "zstd", "auto",
+					  NULL };
 static const char *const pipelines[] = { "pipe-lz4", "pipe-zstd", NULL };
+
+/* A ratio of the best of two sets of runs, measured in every repetition. */
+static const struct ratio {
+	const char *name;
+	const char *const *num, *const *den;
+} ratios[] = {
+	{ "auto/none", auto_mode, none_mode },
+	{ "lz4/none", lz4_mode, none_mode },
+	{ "zstd/none", zstd_mode, none_mode },
+	{ "auto/best-fixed", auto_mode, fixed_modes },
+	{ "auto/best-pipeline", auto_mode, pipelines },
+	{ "vmig-best/best-pipeline", vmig_modes, pipelines },
+	{ "tls/plain", tls_mode, auto_mode },
+};
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define NR_RATIOS ARRAY_SIZE(ratios)
+
+static double ratio_of(const struct ratio *q, enum content c, int k)
+{
+	return best_of(q->num, c, k) / best_of(q->den, c, k);
+}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -468,29 +503,34 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/*
- * The pairs after the first of content @c: a plain and a TLS run each,
- * side by side, kept out of the table (the first pair is in it).
- */
-static void tls_pairs(struct vm *src, enum content c)
+/* Ratio @q of content @c in every repetition, sorted into @v. */
+static void ratio_spread(const struct ratio *q, enum content c, double *v)
 {
 	int k;
 
-	tls_ratio[c][0] = thru(find("auto-tls", c)) / thru(find("auto", c));
-	for (k = 1; k < pairs; k++) {
-		run_vmig(src, c, VMIG_COMPRESS_AUTO, "auto-again", 0);
-		run_vmig(src, c, VMIG_COMPRESS_AUTO, "auto-tls-again", 0);
-		tls_ratio[c][k] = thru(&results[nr_results - 1]) /
-				  thru(&results[nr_results - 2]);
-		nr_results -= 2;
-	}
-	qsort(tls_ratio[c], pairs, sizeof(double), cmp_double);
+	for (k = 0; k < reps; k++)
+		v[k] = ratio_of(q, c, k);
+	qsort(v, reps, sizeof(double), cmp_double);
+}
+
+/* One repetition of the whole set on @src: vmig's modes, then the peers. */
+static void run_set(struct vm *src, enum content c)
+{
+	run_vmig(src, c, VMIG_COMPRESS_NONE, "none", 0);
+	run_vmig(src, c, VMIG_COMPRESS_LZ4, "lz4", 0);
+	run_vmig(src, c, VMIG_COMPRESS_ZSTD, "zstd", 0);
+	run_vmig(src, c, VMIG_COMPRESS_AUTO, "auto", 0);
+	run_vmig(src, c, VMIG_COMPRESS_AUTO, "auto-tls", 0);
+	run_pipeline(src, c, "lz4", "pipe-lz4");
+	run_pipeline(src, c, "zstd", "pipe-zstd");
 }
 
 int main(int argc, char **argv)
 {
 	char rates[256] = "", *tok, *save;
+	double v[MAX_REPS];
 	struct vm src;
+	size_t q;
 	int opt, i, c;
 	__u64 p;
 
@@ -515,9 +555,9 @@ int main(int argc, char **argv)
 			streams = atoi(optarg);
 			break;
 		case 'k':
-			pairs = atoi(optarg);
-			if (pairs < 1 || pairs > MAX_PAIRS)
-				errx(2, "-k: 1 to %d pairs", MAX_PAIRS);
+			reps = atoi(optarg);
+			if (reps < 1 || reps > MAX_REPS)
+				errx(2, "-k: 1 to %d repetitions", MAX_REPS);
 			break;
 		case 'd':
 			snprintf(rates, sizeof(rates), "%s", optarg);
@@ -537,14 +577,8 @@ int main(int argc, char **argv)
 		vm_new(&src);
 		for (p = 0; p < nr_pages; p++)
 			fill_page(src.mem + p * VMIG_PAGE_SIZE, c, p);
-		run_vmig(&src, c, VMIG_COMPRESS_NONE, "none", 0);
-		run_vmig(&src, c, VMIG_COMPRESS_LZ4, "lz4", 0);
-		run_vmig(&src, c, VMIG_COMPRESS_ZSTD, "zstd", 0);
-		run_vmig(&src, c, VMIG_COMPRESS_AUTO, "auto", 0);
-		run_vmig(&src, c, VMIG_COMPRESS_AUTO, "auto-tls", 0);
-		run_pipeline(&src, c, "lz4", "pipe-lz4");
-		run_pipeline(&src, c, "zstd", "pipe-zstd");
-		tls_pairs(&src, c);
+		for (rep = 0; rep < reps; rep++)
+			run_set(&src, c);
 		vm_del(&src);
 	}
 	for (tok = strtok_r(rates, ",", &save); tok;
@@ -552,6 +586,7 @@ int main(int argc, char **argv)
 		vm_new(&src);
 		for (p = 0; p < nr_pages; p++)
 			fill_page(src.mem + p * VMIG_PAGE_SIZE, TEXT, p);
+		rep = 0;
 		run_vmig(&src, TEXT, VMIG_COMPRESS_AUTO, "auto", atoi(tok));
 		vm_del(&src);
 	}
@@ -559,57 +594,56 @@ int main(int argc, char **argv)
 	printf("\nlink %s (%s), %lu MiB, %d streams; throughput = guest bytes moved per second%s\n",
 	       link_name, link_bps ? "shaped" : "unshaped", nr_pages / 256,
 	       streams, link_bps ? " / link rate" : ", relative to --compress none");
-	printf("%-8s %-9s %6s %10s %10s %8s %7s %9s %10s %10s\n", "content",
-	       "mode", "dirty/s", "throughput", "wire/guest", "cores", "rounds",
-	       "downtime", "lz4 pages", "zstd pages");
+	printf("%-8s %-9s %3s %6s %10s %10s %8s %7s %9s %10s %10s\n",
+	       "content", "mode", "rep", "dirty/s", "throughput", "wire/guest",
+	       "cores", "rounds", "downtime", "lz4 pages", "zstd pages");
 	for (i = 0; i < nr_results; i++) {
 		struct result *r = &results[i];
-		struct result *none = find("none", r->content);
 		double t = link_bps ? thru(r) / link_bps :
-				      thru(r) / thru(none);
+				      thru(r) / thru(find("none", r->content, 0));
 
-		printf("%-8s %-9s %6u %10.3f %10.4f %8.2f %7u %7.0fms %10llu %10llu\n",
-		       content_names[r->content], r->what, r->dirty_rate, t,
-		       r->wire ? r->wire / r->guest : 0, r->cpu / r->secs,
-		       r->rounds, r->downtime_ms, r->lz4_pages, r->zstd_pages);
+		printf("%-8s %-9s %3d %6u %10.3f %10.4f %8.2f %7u %7.0fms %10llu %10llu\n",
+		       content_names[r->content], r->what, r->rep,
+		       r->dirty_rate, t, r->wire ? r->wire / r->guest : 0,
+		       r->cpu / r->secs, r->rounds, r->downtime_ms,
+		       r->lz4_pages, r->zstd_pages);
 	}
-	printf("\nratios, same run:\n");
+	printf("\nratios of throughput, side by side in each of %d repetitions:",
+	       reps);
+	printf(" median [min, max]\n");
+	printf("(* marks a spread, max - min, over 5%% of the median)\n");
 	for (c = 0; c < NR_CONTENT; c++) {
-		struct result *n = find("none", c), *l = find("lz4", c),
-			      *z = find("zstd", c), *a = find("auto", c),
-			      *tl = find("auto-tls", c);
-
-		printf("  %-7s auto/none %.3f  lz4/none %.3f  zstd/none %.3f",
-		       content_names[c], thru(a) / thru(n), thru(l) / thru(n),
-		       thru(z) / thru(n));
-		printf("  auto/best-fixed %.3f  auto/best-pipeline %.3f  tls/plain %.3f\n",
-		       thru(a) / best_of(fixed_modes, c),
-		       thru(a) / best_of(pipelines, c), thru(tl) / thru(a));
+		printf("  %s\n", content_names[c]);
+		for (q = 0; q < NR_RATIOS; q++) {
+			ratio_spread(&ratios[q], c, v);
+			printf("    %-24s %.3f [%.3f, %.3f]%s\n", ratios[q].name,
+			       v[reps / 2], v[0], v[reps - 1],
+			       v[reps - 1] - v[0] > 0.05 * v[reps / 2] ? " *" : "");
+		}
 	}
-	printf("\ntls/plain (auto), %d pairs side by side: median [min, max]\n",
-	       pairs);
-	for (c = 0; c < NR_CONTENT; c++)
-		printf("  %-7s %.3f [%.3f, %.3f]\n", content_names[c],
-		       tls_ratio[c][pairs / 2], tls_ratio[c][0],
-		       tls_ratio[c][pairs - 1]);
 
 	printf("JSON {\"link\":\"%s\",\"link_bytes_per_s\":%.0f,",
 	       link_name, link_bps);
-	printf("\"mib\":%lu,\"streams\":%d,\"tls_per_plain\":{", nr_pages / 256,
-	       streams);
+	printf("\"mib\":%lu,\"streams\":%d,\"reps\":%d,\"ratios\":{",
+	       nr_pages / 256, streams, reps);
 	for (c = 0; c < NR_CONTENT; c++) {
-		printf("%s\"%s\":[", c ? "," : "", content_names[c]);
-		for (i = 0; i < pairs; i++)
-			printf("%s%.4f", i ? "," : "", tls_ratio[c][i]);
-		printf("]");
+		printf("%s\"%s\":{", c ? "," : "", content_names[c]);
+		for (q = 0; q < NR_RATIOS; q++) {
+			printf("%s\"%s\":[", q ? "," : "", ratios[q].name);
+			for (i = 0; i < reps; i++)
+				printf("%s%.4f", i ? "," : "",
+				       ratio_of(&ratios[q], c, i));
+			printf("]");
+		}
+		printf("}");
 	}
 	printf("},\"runs\":[");
 	for (i = 0; i < nr_results; i++) {
 		struct result *r = &results[i];
 
-		printf("%s{\"content\":\"%s\",\"mode\":\"%s\",\"dirty_rate\":%u,",
+		printf("%s{\"content\":\"%s\",\"mode\":\"%s\",\"rep\":%d,\"dirty_rate\":%u,",
 		       i ? "," : "", content_names[r->content], r->what,
-		       r->dirty_rate);
+		       r->rep, r->dirty_rate);
 		printf("\"throughput_per_link\":%.4f,\"wire_per_guest\":%.5f,",
 		       link_bps ? thru(r) / link_bps : 0,
 		       r->wire ? r->wire / r->guest : 0);
