@@ -74,9 +74,14 @@ void vmig_policy_epoch(struct vmig_policy *c, u64 guest, u64 wire, u64 ns,
 		c->link = vmig_policy_avg(c->link, rate, !c->link);
 		c->unsaturated = 0;
 	} else {
-		/* The link carries at least @rate... */
+		/*
+		 * The link carries at least @rate, or its bucket (a shaper's,
+		 * the socket buffer) had room: a burst goes at CPU speed, and
+		 * must not make the link look as fast. A faster link shows
+		 * again in the next epochs: twice the estimate at most.
+		 */
 		if (c->link && rate > c->link)
-			c->link = rate;
+			c->link = min(rate, 2 * c->link);
 		/*
 		 * ...and, if even raw pages do not fill it, any rate. A
 		 * compressed epoch that does not wait says nothing of the

@@ -17,10 +17,13 @@ enum { RAW, LZ4, ZSTD };
  * zstd leave @ratio[mode] thousandths of the bytes; the link carries @link
  * bytes per millisecond, 0 for unlimited. The CPU and the link work in
  * parallel (the socket buffer), so an epoch lasts the longer of its CPU
- * time and its link time, and waits the difference.
+ * time and its link time, and waits the difference. With @burst, every
+ * @burst-th epoch goes at CPU speed, as when a shaper's bucket or the
+ * socket buffer has room: the link's rate is that of the others.
  */
 struct model {
 	u64 us[VMIG_POLICY_MODES], ratio[VMIG_POLICY_MODES], link;
+	unsigned int burst;
 };
 
 /* Run @epochs epochs; return the share of pages in mode @want, in 1/1000. */
@@ -40,7 +43,7 @@ static unsigned int run(struct vmig_policy *c, unsigned int epochs,
 		       guest * m->ratio[c->mode] / 1000;
 		cpu = m->us[c->mode] * NSEC_PER_USEC * n / 256;
 		ns = cpu;
-		if (m->link)
+		if (m->link && !(m->burst && !(i % m->burst)))
 			ns = max(cpu, div64_u64(wire * NSEC_PER_MSEC, m->link));
 		vmig_policy_epoch(c, guest, wire, ns, ns - cpu);
 	}
@@ -53,6 +56,9 @@ static unsigned int run(struct vmig_policy *c, unsigned int epochs,
  */
 static const struct model slow_link = { { 2000, 6000, 15000 }, { 0, 450, 300 },
 					12500 };
+/* The slow link, whose shaper lets one epoch in four through at once. */
+static const struct model bursty_link = { { 2000, 6000, 15000 },
+					  { 0, 450, 300 }, 12500, 4 };
 /* The same CPU, no link limit: compression itself is the bottleneck. */
 static const struct model no_link = { { 2000, 6000, 15000 }, { 0, 450, 300 },
 				      0 };
@@ -72,6 +78,18 @@ static void vmig_auto_link_bound(struct kunit *test)
 
 	KUNIT_EXPECT_GE(test, run(&c, 160, &slow_link, ZSTD), 980);
 	KUNIT_EXPECT_GE(test, run(&c, 160, &gbit, LZ4), 980);
+}
+
+/*
+ * Bursts through the shaper do not make the link look fast: zstd, which
+ * wins on the slow link, still wins.
+ */
+static void vmig_auto_bursty_link(struct kunit *test)
+{
+	struct vmig_policy c = {};
+
+	run(&c, 32, &bursty_link, ZSTD);
+	KUNIT_EXPECT_GE(test, run(&c, 160, &bursty_link, ZSTD), 950);
 }
 
 static void vmig_auto_cpu_bound(struct kunit *test)
@@ -129,6 +147,7 @@ static void vmig_auto_follows_change(struct kunit *test)
 
 static struct kunit_case vmig_auto_cases[] = {
 	KUNIT_CASE(vmig_auto_link_bound),
+	KUNIT_CASE(vmig_auto_bursty_link),
 	KUNIT_CASE(vmig_auto_cpu_bound),
 	KUNIT_CASE(vmig_auto_probes_each),
 	KUNIT_CASE(vmig_auto_incompressible),
