@@ -31,6 +31,9 @@ struct task_struct;
  * @ratio: bytes on the wire per guest byte, times 1024, per mode
  * @link: wire bytes per millisecond the link carried when it held the
  *	stream back; 0 while it does not
+ * @win_wire: the wire bytes of the last epochs, decayed (mig_policy.c)
+ * @win_ns: their time, decayed alike
+ * @win_wait: the part of it spent waiting, decayed alike
  * @unsaturated: epochs in a row that did not wait for the link
  * @epochs: epochs since the stream started
  * @mode: the current epoch's mode
@@ -41,6 +44,9 @@ struct vmig_policy {
 	u64 cost[VMIG_POLICY_MODES];
 	u32 ratio[VMIG_POLICY_MODES];
 	u64 link;
+	u64 win_wire;
+	u64 win_ns;
+	u64 win_wait;
 	u32 unsaturated;
 	u32 epochs;
 	u8 mode;

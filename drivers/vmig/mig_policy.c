@@ -11,8 +11,8 @@
  * VMIG_POLICY_EPOCH_PAGES pages (zero pages cost the same either way and do
  * not count), for each mode: its CPU cost (the epoch's time but for the
  * time spent waiting for the socket or the bandwidth cap) and its ratio
- * (bytes on the wire per guest byte); and, whenever an epoch spent a good
- * part of its time waiting, the rate the link carries. A mode's expected
+ * (bytes on the wire per guest byte); and, whenever its last epochs spent a
+ * good part of their time waiting, the rate the link carried over them. A mode's expected
  * guest throughput is then the lesser of what the CPU can encode and what
  * the link can carry at that ratio, and the stream uses the best mode.
  *
@@ -29,6 +29,9 @@
 
 /* One epoch in this many is a probe of the mode that lost. */
 #define VMIG_POLICY_PROBE 16
+
+/* The link's rate is measured over about this many epochs. */
+#define VMIG_POLICY_WINDOW 8
 
 /* Epochs without waiting before the link counts as unlimited. */
 #define VMIG_POLICY_UNSATURATED 8
@@ -68,18 +71,28 @@ void vmig_policy_epoch(struct vmig_policy *c, u64 guest, u64 wire, u64 ns,
 				     div64_u64(cpu_ns * 65536, guest), fresh);
 	c->ratio[m] = vmig_policy_avg(c->ratio[m],
 				      div64_u64(wire * 1024, guest), fresh);
-	rate = div64_u64(wire * NSEC_PER_MSEC, ns);
-	if (wait_ns * 4 > ns) {
-		/* The link (or the cap) held us back: it carries @rate. */
-		c->link = vmig_policy_avg(c->link, rate, !c->link);
+	/*
+	 * The link's rate over the last epochs, each older one weighing 7/8
+	 * of the next. A socket's writer sleeps until half its buffer is free,
+	 * then writes megabytes at CPU speed: one epoch waits a long time and
+	 * the next few not at all, and only their sum tells the link's rate.
+	 */
+	c->win_wire += wire - c->win_wire / VMIG_POLICY_WINDOW;
+	c->win_ns += ns - c->win_ns / VMIG_POLICY_WINDOW;
+	c->win_wait += wait_ns - c->win_wait / VMIG_POLICY_WINDOW;
+	if (c->win_wait * 4 > c->win_ns) {
+		/* The link (or the cap) held us back: it carries that much. */
+		c->link = div64_u64(c->win_wire * NSEC_PER_MSEC,
+				    max_t(u64, c->win_ns, 1));
 		c->unsaturated = 0;
 	} else {
 		/*
-		 * The link carries at least @rate, or its bucket (a shaper's,
-		 * the socket buffer) had room: a burst goes at CPU speed, and
-		 * must not make the link look as fast. A faster link shows
-		 * again in the next epochs: twice the estimate at most.
+		 * Lately the link has not held us back: it carries at least
+		 * this epoch's @rate. That may still be a burst into a
+		 * bucket (a shaper's, the socket buffer) at CPU speed, so the
+		 * estimate at most doubles per epoch.
 		 */
+		rate = div64_u64(wire * NSEC_PER_MSEC, ns);
 		if (c->link && rate > c->link)
 			c->link = min(rate, 2 * c->link);
 		/*
