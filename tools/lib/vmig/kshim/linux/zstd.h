@@ -12,11 +12,15 @@
 #define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
 
-typedef ZSTD_CCtx zstd_cctx;
-typedef ZSTD_DCtx zstd_dctx;
-typedef ZSTD_parameters zstd_parameters;
-typedef ZSTD_compressionParameters zstd_compression_parameters;
-typedef ZSTD_frameHeader zstd_frame_header;
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
+
+#define zstd_cctx ZSTD_CCtx
+#define zstd_dctx ZSTD_DCtx
+#define zstd_parameters ZSTD_parameters
+#define zstd_compression_parameters ZSTD_compressionParameters
+#define zstd_frame_header ZSTD_frameHeader
 
 #define zstd_is_error(code) ZSTD_isError(code)
 #define zstd_min_clevel() ZSTD_minCLevel()
@@ -59,7 +63,7 @@ static inline size_t zstd_compress_cctx(zstd_cctx *cctx, void *dst,
 	size_t ret, i;
 
 	ret = ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters);
-	for (i = 0; !ZSTD_isError(ret) && i < sizeof(set) / sizeof(set[0]); i++)
+	for (i = 0; !ZSTD_isError(ret) && i < ARRAY_SIZE(set); i++)
 		ret = ZSTD_CCtx_setParameter(cctx, set[i].param, set[i].value);
 	if (!ZSTD_isError(ret))
 		ret = ZSTD_CCtx_setPledgedSrcSize(cctx, len);
