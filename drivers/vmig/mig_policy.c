@@ -63,7 +63,7 @@ void vmig_policy_epoch(struct vmig_policy *c, u64 guest, u64 wire, u64 ns,
 {
 	unsigned int m = c->mode, i, best = 0;
 	bool fresh = c->prev != m || !c->epochs;
-	u64 cpu_ns = ns > wait_ns ? ns - wait_ns : 1, rate;
+	u64 cpu_ns = ns > wait_ns ? ns - wait_ns : 1, rate, e, best_e = 0;
 
 	guest = max_t(u64, guest, 1);
 	ns = max_t(u64, ns, 1);
@@ -113,10 +113,12 @@ void vmig_policy_epoch(struct vmig_policy *c, u64 guest, u64 wire, u64 ns,
 			return;
 		}
 		/* A tie (the link bounds both) goes to the cheaper mode. */
-		if (vmig_policy_expect(c, i) > vmig_policy_expect(c, best) ||
-		    (vmig_policy_expect(c, i) == vmig_policy_expect(c, best) &&
-		     c->cost[i] < c->cost[best]))
+		e = vmig_policy_expect(c, i);
+		if (!i || e > best_e ||
+		    (e == best_e && c->cost[i] < c->cost[best])) {
 			best = i;
+			best_e = e;
+		}
 	}
 	c->probe = !(c->epochs % VMIG_POLICY_PROBE);
 	/* Probes visit the modes that lost in turn. */

@@ -748,22 +748,32 @@ static size_t lz4_fill(unsigned char *blk, unsigned char byte,
 }
 
 /*
- * A run that would end past the memory (64 pages), though it starts in:
- * its block and CRCs are right, only its place is wrong.
+ * Entry @p and its @data for a run of 4 LZ4 pages of 0x5a from page
+ * @index, block and CRCs right; @page gets the content of each.
  */
+static void run_of_4(struct vmig_wire_page *p, __u64 index,
+		     unsigned char data[3 * 4 + 100],
+		     unsigned char page[VMIG_PAGE_SIZE])
+{
+	__u32 crc;
+
+	memset(page, 0x5a, VMIG_PAGE_SIZE);
+	crc = vmig_crc32c(~0U, page, VMIG_PAGE_SIZE);
+	*p = (struct vmig_wire_page) { .index = index,
+				       .encoding = VMIG_PAGE_LZ4, .run = 3,
+				       .crc = crc };
+	for (int i = 0; i < 3; i++)
+		memcpy(data + 4 * i, &crc, 4);
+	p->len = 3 * 4 + lz4_fill(data + 3 * 4, 0x5a, 4);
+}
+
+/* A run that would end past the memory (64 pages), though it starts in. */
 TEST_F(peer, run_out_of_range)
 {
 	unsigned char data[3 * 4 + 100], page[VMIG_PAGE_SIZE];
-	struct vmig_wire_page p = { .index = 62, .encoding = VMIG_PAGE_LZ4,
-				    .run = 3 };
-	__u32 crc;
+	struct vmig_wire_page p;
 
-	memset(page, 0x5a, sizeof(page));
-	crc = vmig_crc32c(~0U, page, sizeof(page));
-	p.crc = crc;
-	for (int i = 0; i < 3; i++)
-		memcpy(data + 4 * i, &crc, 4);
-	p.len = 3 * 4 + lz4_fill(data + 3 * 4, 0x5a, 4);
+	run_of_4(&p, 62, data, page);
 	ASSERT_GE(sizeof(data), p.len);
 	expect_failure(_metadata, self, self->buf,
 		       hello_then_page(self, &p, data), false, EBADMSG);
@@ -773,19 +783,12 @@ TEST_F(peer, run_out_of_range)
 TEST_F(peer, run_in_range)
 {
 	unsigned char data[3 * 4 + 100], page[VMIG_PAGE_SIZE];
-	struct vmig_wire_page p = { .index = 60, .encoding = VMIG_PAGE_LZ4,
-				    .run = 3 };
 	struct vmig_wire_round_end re = { .pages = 4 };
 	struct vmig_mig_status st;
+	struct vmig_wire_page p;
 	size_t n;
-	__u32 crc;
 
-	memset(page, 0x5a, sizeof(page));
-	crc = vmig_crc32c(~0U, page, sizeof(page));
-	p.crc = crc;
-	for (int i = 0; i < 3; i++)
-		memcpy(data + 4 * i, &crc, 4);
-	p.len = 3 * 4 + lz4_fill(data + 3 * 4, 0x5a, 4);
+	run_of_4(&p, 60, data, page);
 	n = hello_then_page(self, &p, data);
 	n += rec(self->buf + n, VMIG_REC_ROUND_END, &re, sizeof(re));
 	ASSERT_EQ((ssize_t)n, write(self->sv[1], self->buf, n));
